@@ -1,0 +1,237 @@
+"""Validation errors that name the config path of every problem and say what is allowed.
+
+A ``ConfigError`` carries *all* problems found in one pass, so a user fixes a stack's config in
+one round trip instead of one error at a time. Paths are dotted with list indices in brackets,
+e.g. ``apps.reviews.versions[1].replicas``; ``prefix`` (``meshstack:`` for stack config) is
+prepended when the error is shown.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
+
+Loc = Sequence[str | int]
+
+#: The ``type`` of errors raised by our own semantic validators (see :func:`fail`).
+CUSTOM_ERROR_TYPE = "meshstack"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input: where it is and what is allowed instead."""
+
+    path: str
+    message: str
+
+    def render(self, prefix: str = "") -> str:
+        return f"{prefix}{self.path}: {self.message}" if self.path else f"{prefix}{self.message}"
+
+
+class ConfigError(ValueError):
+    """Every problem found in one validation pass, each with its path."""
+
+    def __init__(self, problems: Iterable[Problem], prefix: str = "") -> None:
+        self.problems: tuple[Problem, ...] = tuple(sorted(set(problems)))
+        self.prefix = prefix
+        lines = [p.render(prefix) for p in self.problems]
+        noun = "problem" if len(lines) == 1 else "problems"
+        super().__init__(f"{len(lines)} configuration {noun}:\n  " + "\n  ".join(lines))
+
+    @property
+    def paths(self) -> list[str]:
+        return [p.path for p in self.problems]
+
+    def with_prefix(self, prefix: str, path_prefix: Loc = ()) -> ConfigError:
+        """The same problems under a longer path (e.g. nesting a policy under an app)."""
+        head = join_path(path_prefix)
+        problems = [
+            Problem(join_path([head, p.path]) if head and p.path else (head or p.path), p.message)
+            for p in self.problems
+        ]
+        return ConfigError(problems, prefix)
+
+
+def join_path(loc: Iterable[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if part == "" or part is None:
+            continue
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def fail(message: str, subpath: str | Loc = "") -> PydanticCustomError:
+    """An error for a model validator to ``raise``; ``subpath`` extends the validator's location.
+
+    Example: a validator on ``Route`` raising ``fail("weights sum to 90; ...", "weights")``
+    shows up as ``apps.reviews.route.weights: weights sum to 90; ...``.
+    """
+    sub = subpath if isinstance(subpath, str) else join_path(subpath)
+    return PydanticCustomError(CUSTOM_ERROR_TYPE, "{message}", {"message": message, "subpath": sub})
+
+
+def show(value: Any) -> str:
+    """A value as the user wrote it (JSON-ish), short enough for one error line."""
+    try:
+        text = json.dumps(value, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# --- pydantic errors → Problems --------------------------------------------------------------
+
+
+def from_validation_error(
+    exc: ValidationError, schema: Mapping[str, Any] | None = None, path_prefix: Loc = ()
+) -> ConfigError:
+    """Turn pydantic's errors into Problems whose messages say what *is* allowed.
+
+    ``schema`` is the root model's JSON schema (by alias); it is used to describe the allowed
+    values at a location (``an integer >= 1``, ``one of STRICT, PERMISSIVE``, the allowed keys).
+    """
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = [*path_prefix, *_clean_loc(err["loc"])]
+        ctx = err.get("ctx") or {}
+        if err["type"] == CUSTOM_ERROR_TYPE:
+            sub = ctx.get("subpath") or ""
+            problems.append(Problem(join_path([*loc, sub]), str(ctx.get("message", err["msg"]))))
+            continue
+        fragment = schema_at(schema, _clean_loc(err["loc"])) if schema is not None else None
+        parent = schema_at(schema, _clean_loc(err["loc"])[:-1]) if schema is not None else None
+        problems.append(Problem(join_path(loc), _message(err, fragment, parent, schema)))
+    return ConfigError(problems)
+
+
+def _clean_loc(loc: Sequence[Any]) -> list[str | int]:
+    """Drop pydantic's synthetic location parts (union member tags, function validators)."""
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and (("[" in part and "]" in part) or part.startswith("function-")):
+            continue
+        out.append(part)
+    return out
+
+
+def _message(
+    err: Any,
+    fragment: Mapping[str, Any] | None,
+    parent: Mapping[str, Any] | None,
+    root: Mapping[str, Any] | None,
+) -> str:
+    kind: str = err["type"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        allowed = sorted((parent or {}).get("properties", {}))
+        if allowed:
+            return "unknown key; allowed keys are " + ", ".join(allowed)
+        return "unknown key"
+    allowed_text = describe(fragment, root) if fragment is not None else None
+    if kind == "missing":
+        return f"required; expected {allowed_text}" if allowed_text else "required"
+    if allowed_text:
+        return f"expected {allowed_text}, got {show(value)}"
+    return f"{err['msg']}, got {show(value)}"
+
+
+def _resolve(fragment: Mapping[str, Any], root: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    seen = 0
+    while "$ref" in fragment and root is not None and seen < 32:
+        name = str(fragment["$ref"]).rsplit("/", 1)[-1]
+        target = root.get("$defs", {}).get(name, {})
+        fragment = {**target, **{k: v for k, v in fragment.items() if k != "$ref"}}
+        seen += 1
+    return fragment
+
+
+def schema_at(schema: Mapping[str, Any] | None, loc: Loc) -> Mapping[str, Any] | None:
+    """The JSON-schema fragment that describes the value at ``loc`` (None when unknown)."""
+    if schema is None:
+        return None
+    root = schema
+    node: Mapping[str, Any] | None = _resolve(schema, root)
+    for part in loc:
+        if node is None:
+            return None
+        node = _step(node, part, root)
+    return node
+
+
+def _step(node: Mapping[str, Any], part: str | int, root: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    node = _resolve(node, root)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in node:
+            for option in node[key]:
+                found = _step(option, part, root)
+                if found is not None:
+                    return found
+            return None
+    if isinstance(part, int) or (node.get("type") == "array"):
+        items = node.get("items")
+        return _resolve(items, root) if isinstance(items, Mapping) else None
+    props = node.get("properties", {})
+    if part in props:
+        return _resolve(props[part], root)
+    extra = node.get("additionalProperties")
+    if isinstance(extra, Mapping):
+        return _resolve(extra, root)
+    return None
+
+
+_TYPE_NAMES = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "a boolean (true or false)",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
+
+
+def describe(fragment: Mapping[str, Any] | None, root: Mapping[str, Any] | None = None) -> str | None:
+    """Say in words what a JSON-schema fragment allows (``an integer >= 1``)."""
+    if fragment is None:
+        return None
+    fragment = _resolve(fragment, root)
+    if "description" in fragment and str(fragment["description"]).startswith("allowed:"):
+        return str(fragment["description"])[len("allowed:") :].strip()
+    if "enum" in fragment:
+        return "one of " + ", ".join(str(v) for v in fragment["enum"])
+    if "const" in fragment:
+        return f"exactly {show(fragment['const'])}"
+    for key in ("anyOf", "oneOf"):
+        if key in fragment:
+            parts = [describe(opt, root) for opt in fragment[key]]
+            words = [p for p in parts if p and p != "null"]
+            return " or ".join(dict.fromkeys(words)) if words else None
+    kind = fragment.get("type")
+    if not isinstance(kind, str):
+        return None
+    text = _TYPE_NAMES.get(kind, kind)
+    bounds = []
+    for key, sym in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<")):
+        if key in fragment:
+            bounds.append(f"{sym} {fragment[key]}")
+    if bounds:
+        text += " " + " and ".join(bounds)
+    if kind == "string":
+        if "pattern" in fragment:
+            text += f" matching {fragment['pattern']}"
+        if "minLength" in fragment and fragment["minLength"] > 0:
+            text = "a non-empty string" + text[len("a string") :]
+        if "maxLength" in fragment:
+            text += f" of at most {fragment['maxLength']} characters"
+    if kind == "array" and "minItems" in fragment:
+        text += f" with at least {fragment['minItems']} item(s)"
+    return text
