@@ -79,6 +79,21 @@ def fail(message: str, subpath: str | Loc = "") -> PydanticCustomError:
     return PydanticCustomError(CUSTOM_ERROR_TYPE, "{message}", {"message": message, "subpath": sub})
 
 
+def fail_all(problems: Iterable[tuple[str | Loc, str]]) -> PydanticCustomError | None:
+    """One error carrying several ``(subpath, message)`` problems, or None when there are none.
+
+    Validators use it to report every cross-field problem at once::
+
+        if err := fail_all(problems):
+            raise err
+    """
+    items = [(s if isinstance(s, str) else join_path(s), m) for s, m in problems]
+    if not items:
+        return None
+    text = "; ".join(m for _, m in items)
+    return PydanticCustomError(CUSTOM_ERROR_TYPE, "{message}", {"message": text, "problems": items})
+
+
 def show(value: Any) -> str:
     """A value as the user wrote it (JSON-ish), short enough for one error line."""
     try:
@@ -104,6 +119,10 @@ def from_validation_error(
         loc = [*path_prefix, *_clean_loc(err["loc"])]
         ctx = err.get("ctx") or {}
         if err["type"] == CUSTOM_ERROR_TYPE:
+            for sub, message in ctx.get("problems") or ():
+                problems.append(Problem(join_path([*loc, sub]), str(message)))
+            if ctx.get("problems"):
+                continue
             sub = ctx.get("subpath") or ""
             problems.append(Problem(join_path([*loc, sub]), str(ctx.get("message", err["msg"]))))
             continue

@@ -38,7 +38,12 @@ class _ValidatingMeta(ModelMetaclass):
 
 
 class Model(BaseModel, metaclass=_ValidatingMeta):
-    """Frozen, strict, no unknown keys; fields are snake_case in Python and camelCase in config."""
+    """Frozen, strict, no unknown keys; fields are snake_case in Python and camelCase in config.
+
+    Strict means ``"2"`` is not an integer and ``"yes"`` is not a boolean. Enum fields are the
+    exception: declare them with ``Field(..., strict=False)`` so config strings (``"STRICT"``)
+    are accepted as well as enum members.
+    """
 
     model_config = ConfigDict(
         frozen=True,

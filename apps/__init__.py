@@ -1,0 +1,1 @@
+"""Workload apps built from the MeshApp component (Bookinfo and friends)."""

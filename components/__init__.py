@@ -1,0 +1,1 @@
+"""Pulumi ComponentResources: thin wrappers that turn rendered manifests into resources."""

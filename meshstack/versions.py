@@ -1,0 +1,9 @@
+"""Pinned upstream versions, in one place. Stack config may override the Istio version."""
+
+#: Istio release installed when a stack does not set ``mesh.version`` (charts base/istiod/gateway).
+ISTIO_VERSION = "1.30.0"
+#: Official Istio Helm chart repository (override with ``mesh.chartRepository`` for a mirror,
+#: an ``oci://`` registry or a local directory of unpacked charts).
+ISTIO_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
+#: Kubernetes Gateway API CRDs installed when a stack chooses Gateway API (standard channel).
+GATEWAY_API_VERSION = "v1.4.0"

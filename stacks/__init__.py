@@ -1,0 +1,1 @@
+"""Stacks: Pulumi config → the typed model, with per-environment defaults."""

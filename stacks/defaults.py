@@ -1,0 +1,67 @@
+"""Per-environment defaults, in config form (the same keys a user writes in Pulumi.<stack>.yaml).
+
+A stack's own config is deep-merged over these: a key the user sets wins, a key the user leaves out
+takes the value below. Anything not named here takes the model's default (see docs/config.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from meshstack.model.environment import Environment
+
+DEV: Final[dict[str, Any]] = {
+    "mesh": {
+        # Migration-friendly: workloads without sidecars can still call meshed services.
+        "mtls": "PERMISSIVE",
+        "accessLogging": True,
+        # Trace everything: dev traffic is low and every trace helps debugging.
+        "tracing": {"enabled": True, "sampling": 100.0},
+        # One small istiod, no HPA, no PDB.
+        "istiod": {"replicas": 1, "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}}},
+        # dev is disposable: destroy removes CRDs and the namespace too.
+        "retainOnDelete": False,
+        "protect": False,
+    },
+    "addons": {
+        "grafana": {"enabled": True, "auth": "anonymous"},
+        "kiali": {"enabled": True, "auth": "anonymous"},
+    },
+}
+
+PROD: Final[dict[str, Any]] = {
+    "mesh": {
+        # Only mutual TLS between workloads.
+        "mtls": "STRICT",
+        "accessLogging": True,
+        # 1% of requests traced: enough for latency analysis without the storage bill.
+        "tracing": {"enabled": True, "sampling": 1.0},
+        # HA: 3 replicas spread by the HPA up to 10, at most one disrupted at a time.
+        "istiod": {
+            "replicas": 3,
+            "autoscaleMax": 10,
+            "pdbMinAvailable": 2,
+            "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
+        },
+        # CRDs and istio-system survive a destroy, and pulumi refuses to delete them by accident.
+        "retainOnDelete": True,
+        "protect": True,
+    },
+    "addons": {
+        "grafana": {"enabled": True, "auth": "login"},
+        "kiali": {"enabled": True, "auth": "login"},
+    },
+}
+
+ENVIRONMENT_DEFAULTS: Final[dict[Environment, dict[str, Any]]] = {Environment.DEV: DEV, Environment.PROD: PROD}
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base``: mappings merge key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out

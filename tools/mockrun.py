@@ -1,0 +1,300 @@
+"""Run the real meshstack program for a stack under Pulumi's mock runtime and record everything.
+
+Used by ``tools/render.py`` (offline render) and by the tests (``tests/harness.py``). Each run
+happens in a fresh ``contextvars.Context`` so several stacks can be evaluated in one process.
+No cluster and no pulumi CLI are involved.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from stacks.program import main as program_main
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "meshstack"
+#: What a secret looks like in a recording (rendered YAML, snapshots): the value never appears.
+REDACTED = "[secret]"
+
+
+@dataclass
+class Registered:
+    """One resource the program registered, as the engine would have seen it."""
+
+    urn: str
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    custom: bool
+    parent: str | None
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    provider: str | None
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: list[str]
+    delete_before_replace: bool
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class Recording:
+    """Everything one run of the program registered, with queries for tests and the renderer."""
+
+    def __init__(self, stack: str, resources: list[Registered], outputs: dict[str, Any]) -> None:
+        self.stack = stack
+        self.resources = resources
+        self.outputs = outputs
+        self.by_urn = {r.urn: r for r in resources}
+
+    def find(
+        self,
+        type: str | None = None,
+        name: str | None = None,
+        kind: str | None = None,
+        namespace: str | None = None,
+        k8s_name: str | None = None,
+    ) -> list[Registered]:
+        """Resources matching every given criterion. ``type`` matches the token exactly or as a
+        suffix after ``:`` (``Namespace`` matches ``kubernetes:core/v1:Namespace``)."""
+        out = []
+        for r in self.resources:
+            if type is not None and r.type != type and not r.type.endswith(f":{type}"):
+                continue
+            if name is not None and r.name != name:
+                continue
+            if kind is not None and r.inputs.get("kind") != kind:
+                continue
+            meta = r.inputs.get("metadata") or {}
+            if namespace is not None and meta.get("namespace") != namespace:
+                continue
+            if k8s_name is not None and meta.get("name") != k8s_name:
+                continue
+            out.append(r)
+        return out
+
+    def one(self, **criteria: Any) -> Registered:
+        found = self.find(**criteria)
+        if len(found) != 1:
+            raise LookupError(
+                f"expected exactly one resource matching {criteria}, found {len(found)}: {[r.urn for r in found]}"
+            )
+        return found[0]
+
+    def parent_of(self, res: Registered) -> Registered | None:
+        return self.by_urn.get(res.parent) if res.parent else None
+
+    def children_of(self, res: Registered) -> list[Registered]:
+        return [r for r in self.resources if r.parent == res.urn]
+
+    def depends_on(self, res: Registered, other: Registered) -> bool:
+        """True when ``res`` waits for ``other``: directly, through a property, or because it
+        waits for a component that ``other`` belongs to (pulumi expands components)."""
+        direct = set(res.dependencies) | {u for deps in res.property_dependencies.values() for u in deps}
+        if other.urn in direct:
+            return True
+        ancestor = self.parent_of(other)
+        while ancestor is not None:
+            if ancestor.urn in direct:
+                return True
+            ancestor = self.parent_of(ancestor)
+        return False
+
+    @property
+    def kubernetes_objects(self) -> list[Registered]:
+        """Kubernetes objects the program creates directly (not provider or component resources)."""
+        return [
+            r
+            for r in self.resources
+            if r.custom
+            and r.type.startswith("kubernetes:")
+            and "kind" in r.inputs
+            and not r.type.startswith("kubernetes:helm.sh")
+        ]
+
+    @property
+    def helm_charts(self) -> list[Registered]:
+        return [r for r in self.resources if r.type.startswith("kubernetes:helm.sh/")]
+
+
+# --- secrets -------------------------------------------------------------------------------------
+
+
+def redact(value: Any) -> Any:
+    """Replace every secret-wrapped value (as the engine receives it) by :data:`REDACTED`."""
+    if rpc.is_rpc_secret(value):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def contains_secret(value: Any) -> bool:
+    if rpc.is_rpc_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(contains_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_secret(v) for v in value)
+    return False
+
+
+# --- mocks ---------------------------------------------------------------------------------------
+
+
+class MeshMocks(pulumi.runtime.Mocks):
+    """Providers answer with their inputs; generated values are deterministic placeholders."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ in {"random:index/randomPassword:RandomPassword", "random:index/randomString:RandomString"}:
+            length = int(
+                rpc.unwrap_rpc_secret(args.inputs.get("length", 32))
+                if rpc.is_rpc_secret(args.inputs.get("length"))
+                else args.inputs.get("length", 32)
+            )
+            state["result"] = "x" * length
+            if args.typ.endswith("RandomPassword"):
+                state["bcryptHash"] = "$2a$10$" + "x" * 53
+        if args.typ == "random:index/randomBytes:RandomBytes":
+            state["base64"] = "eA==" * 8
+            state["hex"] = "78" * 32
+        return (f"{args.name}-id", state)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return ({}, None)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock monitor, also keeping what the real engine would use: parents, dependencies,
+    options. Inputs are kept with secrets still wrapped so the renderer can redact them."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registered: list[Registered] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = rpc.deserialize_properties(request.object)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self.registered.append(
+            Registered(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                inputs=inputs,
+                custom=bool(request.custom),
+                parent=request.parent or None,
+                dependencies=list(request.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                provider=request.provider or None,
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                ignore_changes=list(request.ignoreChanges),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                state=self.resources[urn].state if urn in self.resources else {},
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
+            self.stack_outputs = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+# --- stack config --------------------------------------------------------------------------------
+
+
+def stack_config_file(stack: str, root: Path = ROOT) -> Path:
+    return root / f"Pulumi.{stack}.yaml"
+
+
+def read_stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], list[str]]:
+    """The stack's config as the engine hands it to the program: a flat map of strings, objects
+    JSON-encoded, and the list of secret keys (``secure:`` values cannot be decrypted here and are
+    passed as :data:`REDACTED`)."""
+    path = stack_config_file(stack, root)
+    if not path.exists():
+        raise FileNotFoundError(f"no stack config {path.name}; stacks are: {', '.join(sorted(known_stacks(root)))}")
+    doc = yaml.safe_load(path.read_text()) or {}
+    raw: Mapping[str, Any] = doc.get("config") or {}
+    return encode_config(raw)
+
+
+def encode_config(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    flat: dict[str, Any] = {}
+    secrets: list[str] = []
+    for key, value in raw.items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            flat[full] = REDACTED
+            secrets.append(full)
+        elif isinstance(value, str):
+            flat[full] = value
+        else:
+            flat[full] = json.dumps(value)
+    return flat, secrets
+
+
+def known_stacks(root: Path = ROOT) -> list[str]:
+    return [p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml")]
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def run_program(
+    stack: str,
+    config: Mapping[str, Any] | None = None,
+    program: Callable[[], None] | None = None,
+    preview: bool = False,
+) -> Recording:
+    """Evaluate the program of ``stack`` under mocks. ``config`` (keys with or without
+    ``meshstack:``, YAML-style values) replaces the stack file's config when given."""
+    if config is None:
+        flat, secret_keys = read_stack_config(stack)
+    else:
+        flat, secret_keys = encode_config(config)
+    return contextvars.Context().run(_run, stack, flat, secret_keys, program or program_main, preview)
+
+
+def _run(
+    stack: str, flat: dict[str, Any], secret_keys: list[str], program: Callable[[], None], preview: bool
+) -> Recording:
+    monitor = RecordingMonitor(MeshMocks())
+    set_all_config(flat, secret_keys)
+    pulumi.runtime.set_mocks(MeshMocks(), project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    root = pulumi.runtime.get_root_resource()
+
+    def body() -> None:
+        program()
+
+    _sync_await(run_pulumi_func(body))
+    outputs: dict[str, Any] = {}
+    exported: dict[str, Any] = getattr(root, "outputs", None) or {}
+    if exported:
+        keys = list(exported)
+        values = _sync_await(pulumi.Output.all(*[pulumi.Output.from_input(exported[k]) for k in keys]).future())
+        outputs = dict(zip(keys, values or [], strict=True))
+    return Recording(stack, monitor.registered, outputs)
