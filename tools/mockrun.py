@@ -134,13 +134,19 @@ class Recording:
 
 
 def redact(value: Any) -> Any:
-    """Replace every secret-wrapped value (as the engine receives it) by :data:`REDACTED`."""
+    """Replace every secret-wrapped value (as the engine receives it) by :data:`REDACTED`.
+
+    Also undoes the one lossy step of the wire format: protobuf carries every number as a double,
+    so integral floats become ints again (``replicas: 3``, not ``3.0``).
+    """
     if rpc.is_rpc_secret(value):
         return REDACTED
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -224,14 +230,15 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 # --- stack config --------------------------------------------------------------------------------
 
 
-def stack_config_file(stack: str, root: Path = ROOT) -> Path:
+def stack_config_file(stack: str, root: Path) -> Path:
     return root / f"Pulumi.{stack}.yaml"
 
 
-def read_stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], list[str]]:
+def read_stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, Any], list[str]]:
     """The stack's config as the engine hands it to the program: a flat map of strings, objects
     JSON-encoded, and the list of secret keys (``secure:`` values cannot be decrypted here and are
     passed as :data:`REDACTED`)."""
+    root = root or ROOT
     path = stack_config_file(stack, root)
     if not path.exists():
         raise FileNotFoundError(f"no stack config {path.name}; stacks are: {', '.join(sorted(known_stacks(root)))}")
@@ -255,7 +262,7 @@ def encode_config(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return flat, secrets
 
 
-def known_stacks(root: Path = ROOT) -> list[str]:
+def known_stacks(root: Path) -> list[str]:
     return [p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml")]
 
 
@@ -290,7 +297,12 @@ def _run(
     def body() -> None:
         program()
 
-    _sync_await(run_pulumi_func(body))
+    try:
+        _sync_await(run_pulumi_func(body))
+    except Exception as err:
+        # Keep the original exception type for callers; attach what got registered.
+        err.recording = Recording(stack, monitor.registered, {})  # type: ignore[attr-defined]
+        raise
     outputs: dict[str, Any] = {}
     exported: dict[str, Any] = getattr(root, "outputs", None) or {}
     if exported:

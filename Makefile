@@ -1,0 +1,44 @@
+# meshstack's interface. Everything installs itself: only Python >= 3.11 and make are assumed.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STACK  ?= dev
+OUT    ?= out/$(STACK)
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help venv test lint typecheck unit render up docs fuzz bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+venv: ## Create/refresh the virtualenv in .venv from requirements.txt
+	@scripts/venv.sh
+
+lint: venv ## ruff (lint + format check)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv ## mypy (strict for the model, render and stacks code)
+	$(VENV)/bin/mypy
+
+unit: venv ## pytest
+	$(PY) -m pytest
+
+test: venv lint typecheck unit ## Install what is missing, then lint, types and the whole test suite
+
+render: venv ## Offline render of a stack: make render STACK=dev OUT=out/dev
+	$(PY) -m tools.render --stack $(STACK) --out $(OUT)
+
+up: venv ## The main job (see README): today the offline render of the dev stack
+	@echo "make up: the real-engine path (embedded cluster + pulumi up) is not wired yet;"
+	@echo "         rendering the dev stack offline instead (no cluster, no pulumi CLI)."
+	$(PY) -m tools.render --stack dev --out out/dev
+
+docs: venv ## Regenerate docs/config.md from the typed model
+	$(PY) -m tools.config_docs > docs/config.md
+
+clean: ## Remove the virtualenv and render output
+	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache .hypothesis
