@@ -7,3 +7,7 @@ ISTIO_VERSION = "1.30.0"
 ISTIO_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 #: Kubernetes Gateway API CRDs installed when a stack chooses Gateway API (standard channel).
 GATEWAY_API_VERSION = "v1.4.0"
+#: Release of the ``istio.io/api`` Go module whose CRDs (``kubernetes/customresourcedefinitions.gen.yaml``,
+#: the source of Istio's ``crd-all.gen.yaml``) validate rendered Istio resources in tests. Same minor
+#: as ISTIO_VERSION; the module proxy does not serve v1.30.0 of istio.io/api, hence a patch release.
+ISTIO_API_SCHEMA_VERSION = "v1.30.3"

@@ -1,0 +1,128 @@
+"""Istio's Bookinfo sample built from the app model, with every traffic-management task as a preset.
+
+``bookinfo_apps(BookinfoConfig(scenario="jason-v2"))`` gives the four :class:`AppSpec` objects;
+stack config selects the scenario with ``meshstack:apps: {enabled: true, bookinfo: {scenario: …}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+
+from pydantic import Field
+
+from meshstack.model.app import AppSpec, ServicePort, Version
+from meshstack.model.base import Model
+from meshstack.model.policy import ClientTls, Exposure, Fault, HttpRoute, Match
+from meshstack.model.resources import ResourceList, Resources
+from meshstack.model.workload import PodSecurity
+
+SERVICES = ("productpage", "details", "reviews", "ratings")
+VERSIONS = {"productpage": ("v1",), "details": ("v1",), "reviews": ("v1", "v2", "v3"), "ratings": ("v1",)}
+#: Istio's documented ingress paths of productpage.
+INGRESS_EXACT = ["/productpage", "/login", "/logout"]
+INGRESS_PREFIX = ["/static", "/api/v1/products"]
+JASON = Match.header("end-user", exact="jason")
+
+
+class BookinfoScenario(StrEnum):
+    """Istio's Bookinfo traffic-management tasks (each name maps to one preset below)."""
+
+    DEFAULT = "default"  # no routes: round robin over reviews v1/v2/v3
+    ALL_V1 = "all-v1"  # virtual-service-all-v1
+    REVIEWS_V1_V2_80_20 = "reviews-v1-v2-80-20"
+    REVIEWS_V1_V3_50_50 = "reviews-v1-v3-50-50"  # traffic shifting, step 1
+    REVIEWS_V2_V3_50_50 = "reviews-v2-v3-50-50"
+    REVIEWS_V3 = "reviews-v3"  # traffic shifting, step 2
+    JASON_V2 = "jason-v2"  # request routing: end-user jason → reviews v2, others v1
+    JASON_V2_DEFAULT_V3 = "jason-v2-default-v3"
+    RATINGS_DELAY_JASON = "ratings-delay-jason"  # fault injection: 7s delay for jason
+    RATINGS_ABORT_JASON = "ratings-abort-jason"  # fault injection: HTTP 500 for jason
+    REVIEWS_TIMEOUT = "reviews-timeout"  # request timeouts: reviews 0.5s, ratings delayed 2s
+
+
+class BookinfoConfig(Model):
+    """``apps.bookinfo``: Bookinfo in the apps namespace, one scenario at a time."""
+
+    scenario: BookinfoScenario = Field(
+        BookinfoScenario.DEFAULT, strict=False, description="Traffic-management task preset. Default: default."
+    )
+    mtls: bool = Field(False, description="DestinationRules with tls ISTIO_MUTUAL (destination-rule-all-mtls).")
+    expose: bool = Field(True, description="Serve productpage's documented paths through the ingress gateway.")
+    image_registry: str = Field("docker.io/istio", min_length=1, pattern=r"^[a-z0-9][a-z0-9./:-]*$")
+    image_tag: str = Field("1.20.3", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    replicas: int = Field(1, ge=0, le=100, description="Pods per version. Default: 1.")
+
+
+Routes = dict[str, list[HttpRoute]]
+
+
+def _all_v1() -> Routes:
+    return {svc: [HttpRoute.to_version("v1")] for svc in SERVICES}
+
+
+def _with(**overrides: list[HttpRoute]) -> Routes:
+    return {**_all_v1(), **overrides}
+
+
+def _jason_v2() -> list[HttpRoute]:
+    return [HttpRoute.to_version("v2", match=[JASON]), HttpRoute.to_version("v1")]
+
+
+PRESETS: dict[BookinfoScenario, Callable[[], Routes]] = {
+    BookinfoScenario.DEFAULT: dict,
+    BookinfoScenario.ALL_V1: _all_v1,
+    BookinfoScenario.REVIEWS_V1_V2_80_20: lambda: _with(reviews=[HttpRoute.weighted_split({"v1": 80, "v2": 20})]),
+    BookinfoScenario.REVIEWS_V1_V3_50_50: lambda: _with(reviews=[HttpRoute.weighted_split({"v1": 50, "v3": 50})]),
+    BookinfoScenario.REVIEWS_V2_V3_50_50: lambda: _with(reviews=[HttpRoute.weighted_split({"v2": 50, "v3": 50})]),
+    BookinfoScenario.REVIEWS_V3: lambda: _with(reviews=[HttpRoute.to_version("v3")]),
+    BookinfoScenario.JASON_V2: lambda: _with(reviews=_jason_v2()),
+    BookinfoScenario.JASON_V2_DEFAULT_V3: lambda: _with(
+        reviews=[HttpRoute.to_version("v2", match=[JASON]), HttpRoute.to_version("v3")]
+    ),
+    BookinfoScenario.RATINGS_DELAY_JASON: lambda: _with(
+        reviews=_jason_v2(),
+        ratings=[HttpRoute.to_version("v1", match=[JASON], fault=Fault.delayed("7s")), HttpRoute.to_version("v1")],
+    ),
+    BookinfoScenario.RATINGS_ABORT_JASON: lambda: _with(
+        reviews=_jason_v2(),
+        ratings=[HttpRoute.to_version("v1", match=[JASON], fault=Fault.aborted(500)), HttpRoute.to_version("v1")],
+    ),
+    BookinfoScenario.REVIEWS_TIMEOUT: lambda: _with(
+        reviews=[HttpRoute.to_version("v2", timeout="0.5s")],
+        ratings=[HttpRoute.to_version("v1", fault=Fault.delayed("2s"))],
+    ),
+}
+
+_SMALL = Resources(requests=ResourceList(cpu="10m", memory="64Mi"), limits=ResourceList(memory="512Mi"))
+
+
+def _version(config: BookinfoConfig, svc: str, version: str) -> Version:
+    writable = ["/tmp"] + (["/opt/ibm/wlp/output"] if svc == "reviews" else [])
+    env = {"LOG_DIR": "/tmp/logs"} if svc == "reviews" else {}
+    return Version(
+        image=f"{config.image_registry}/examples-bookinfo-{svc}-{version}:{config.image_tag}",
+        replicas=config.replicas,
+        resources=_SMALL,
+        security=PodSecurity(run_as_user=1000),
+        writable_paths=writable,
+        env=env,
+    )
+
+
+def bookinfo_apps(config: BookinfoConfig) -> dict[str, AppSpec]:
+    """The four Bookinfo apps for ``config.scenario``."""
+    routes = PRESETS[config.scenario]()
+    out: dict[str, AppSpec] = {}
+    for svc in SERVICES:
+        out[svc] = AppSpec(
+            ports=[ServicePort(name="http", port=9080)],
+            versions={v: _version(config, svc, v) for v in VERSIONS[svc]},
+            service_account=f"bookinfo-{svc}",
+            routes=routes.get(svc, []),
+            tls=ClientTls.istio_mutual() if config.mtls else None,
+            expose=Exposure.of(exact=INGRESS_EXACT, prefix=INGRESS_PREFIX)
+            if svc == "productpage" and config.expose
+            else None,
+        )
+    return out

@@ -1,0 +1,53 @@
+"""Locality failover: keep traffic in the caller's region/zone, fail over in a given order.
+
+Envoy only fails over when it knows endpoints are unhealthy, so an app with locality failover
+must also configure outlier detection (a :class:`CircuitBreaker` with an outlier field) —
+validated on the app.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Self
+
+from pydantic import Field, model_validator
+
+from meshstack.errors import fail
+from meshstack.model.base import Model
+
+Locality = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        max_length=128,
+        description="allowed: a region name such as us-east1",
+    ),
+]
+
+
+class Failover(Model):
+    from_region: Locality = Field(alias="from", description="Region whose traffic fails over.")
+    to_region: Locality = Field(alias="to", description="Region it fails over to.")
+
+
+class LocalityFailover(Model):
+    failover: list[Failover] = Field(default_factory=list, description="Region → region order. Default: none.")
+    failover_priority: list[Annotated[str, Field(min_length=1, max_length=253)]] = Field(
+        default_factory=list, description="Label keys ranking endpoints (e.g. topology.kubernetes.io/zone)."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if not self.failover and not self.failover_priority:
+            raise fail("set failover or failoverPriority")
+        for i, pair in enumerate(self.failover):
+            if pair.from_region == pair.to_region:
+                raise fail("from and to are the same region", ["failover", i, "to"])
+        return self
+
+    def to_istio(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"enabled": True}
+        if self.failover:
+            out["failover"] = [{"from": f.from_region, "to": f.to_region} for f in self.failover]
+        if self.failover_priority:
+            out["failoverPriority"] = list(self.failover_priority)
+        return out
