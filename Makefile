@@ -40,5 +40,8 @@ up: venv ## The main job (see README): today the offline render of the dev stack
 docs: venv ## Regenerate docs/config.md from the typed model
 	$(PY) -m tools.config_docs > docs/config.md
 
+bench: venv ## Benchmarks: time and memory of evaluating each stack
+	$(PY) -m benchmarks.render_bench
+
 clean: ## Remove the virtualenv and render output
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -19,7 +19,8 @@ import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
-from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.proto import callback_pb2
+from pulumi.runtime.settings import SETTINGS, _load_monitor_feature_support
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -49,6 +50,8 @@ class Registered:
     ignore_changes: list[str]
     delete_before_replace: bool
     state: dict[str, Any] = field(default_factory=dict)
+    #: Resource transforms registered on this resource (mocks never run them; tests can).
+    transforms: list[Callable[..., Any]] = field(default_factory=list)
 
 
 class Recording:
@@ -186,12 +189,27 @@ class MeshMocks(pulumi.runtime.Mocks):
         return ({}, None)
 
 
+class MockCallbacks:
+    """Stands in for the SDK's gRPC callback server, which needs a real engine: it hands out
+    tokens for resource transforms and keeps the functions so a recording can show (and a test
+    can run) the transforms a resource was registered with."""
+
+    def __init__(self) -> None:
+        self.transforms: dict[str, Callable[..., Any]] = {}
+
+    def register_transform(self, transform: Callable[..., Any]) -> Any:
+        token = f"transform-{len(self.transforms)}"
+        self.transforms[token] = transform
+        return callback_pb2.Callback(token=token, target="meshstack-mock")
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The mock monitor, also keeping what the real engine would use: parents, dependencies,
     options. Inputs are kept with secrets still wrapped so the renderer can redact them."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(self, mocks: pulumi.runtime.Mocks, callbacks: MockCallbacks) -> None:
         super().__init__(mocks)
+        self.callbacks = callbacks
         self.registered: list[Registered] = []
         self.stack_outputs: dict[str, Any] = {}
 
@@ -217,6 +235,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 ignore_changes=list(request.ignoreChanges),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 state=self.resources[urn].state if urn in self.resources else {},
+                transforms=[self.callbacks.transforms[cb.token] for cb in request.transforms],
             )
         )
         return response
@@ -287,11 +306,17 @@ def run_program(
 def _run(
     stack: str, flat: dict[str, Any], secret_keys: list[str], program: Callable[[], None], preview: bool
 ) -> Recording:
-    monitor = RecordingMonitor(MeshMocks())
+    callbacks = MockCallbacks()
+    monitor = RecordingMonitor(MeshMocks(), callbacks)
     set_all_config(flat, secret_keys)
     pulumi.runtime.set_mocks(MeshMocks(), project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    SETTINGS.callbacks = callbacks
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
+    SETTINGS.feature_support = {}
+    # What the real runtime does before a program runs: ask the monitor which features
+    # (secrets, transforms, …) it supports. Without it the SDK refuses resource transforms.
+    _sync_await(_load_monitor_feature_support())
     root = pulumi.runtime.get_root_resource()
 
     def body() -> None:
