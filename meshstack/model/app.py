@@ -9,13 +9,14 @@ express) are checked by :class:`meshstack.model.apps.AppsConfig`, which knows th
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
 from meshstack.errors import fail
-from meshstack.model.base import Model, Name, Port
+from meshstack.model.base import DNS_LABEL, Model, Name, Port
 from meshstack.model.policy.authorization import AuthorizationPolicy
 from meshstack.model.policy.blue_green import BlueGreen
 from meshstack.model.policy.circuit_breaker import CircuitBreaker
@@ -122,7 +123,9 @@ class AppSpec(Model):
     ports: list[ServicePort] = Field(
         default_factory=lambda: [ServicePort(port=8080)], min_length=1, description="Default: http 8080."
     )
-    versions: dict[Name, Version] = Field(min_length=1, description="Deployments by version name (v1, v2 …).")
+    versions: dict[str, Version] = Field(
+        min_length=1, description="Deployments by version name (a DNS label: v1, v2 …)."
+    )
     service_account: Name | None = Field(None, description="ServiceAccount name. Default: the app name.")
     # routing
     routes: list[HttpRoute] = Field(
@@ -143,6 +146,12 @@ class AppSpec(Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
+        for version in self.versions:
+            if len(version) > 63 or not re.fullmatch(DNS_LABEL, version):
+                raise fail(
+                    "allowed: a DNS label (lowercase letters, digits and '-', at most 63 characters)",
+                    ["versions", version],
+                )
         names = [p.rendered_name for p in self.ports]
         for i, port in enumerate(self.ports):
             if names.index(port.rendered_name) != i:

@@ -13,6 +13,7 @@ their routes are validated like any other app's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, Self
@@ -22,9 +23,13 @@ from pydantic import Field, model_validator
 from apps.bookinfo import BookinfoConfig, bookinfo_apps
 from meshstack.errors import Loc, fail_all
 from meshstack.model.app import AppSpec
-from meshstack.model.base import Model, Name, duration_seconds
+from meshstack.model.base import DNS_LABEL, Model, Name, duration_seconds
 from meshstack.model.policy.client_tls import TlsMode
 from meshstack.model.policy.peer_authentication import PeerAuthentication
+
+
+def is_dns_label(value: str) -> bool:
+    return len(value) <= 63 and re.fullmatch(DNS_LABEL, value) is not None
 
 
 class RenderTarget(StrEnum):
@@ -54,7 +59,9 @@ class AppsConfig(Model):
         RenderTarget.ISTIO, strict=False, description="Render target of routes: istio or gatewayApi. Default: istio."
     )
     bookinfo: BookinfoConfig | None = Field(None, description="Istio's Bookinfo sample. Unset: not deployed.")
-    services: dict[Name, AppSpec] = Field(default_factory=dict, description="Your own apps by Service name.")
+    services: dict[str, AppSpec] = Field(
+        default_factory=dict, description="Your own apps by Service name (a DNS label)."
+    )
     peer_authentication: PeerAuthentication | None = Field(
         None, description="Namespace-wide PeerAuthentication ('default'). Unset: the mesh-wide mode applies."
     )
@@ -73,7 +80,13 @@ class AppsConfig(Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        problems: list[tuple[str | Loc, str]] = []
+        problems: list[tuple[str | Loc, str]] = [
+            (["services", name], "allowed: a DNS label (lowercase letters, digits and '-', at most 63 characters)")
+            for name in self.services
+            if not is_dns_label(name)
+        ]
+        if problems:
+            raise fail_all(problems) or AssertionError
         bookinfo = bookinfo_apps(self.bookinfo) if self.bookinfo is not None else {}
         for name in self.services:
             if name in bookinfo:
@@ -98,7 +111,13 @@ class AppsConfig(Model):
         return self
 
     def _target_problems(self, name: str, app: AppSpec, loc: Sequence[str | int]) -> list[tuple[str | Loc, str]]:
-        problems: list[tuple[str | Loc, str]] = []
+        problems: list[tuple[str | Loc, str]] = [
+            (["services", name], "allowed: a DNS label (lowercase letters, digits and '-', at most 63 characters)")
+            for name in self.services
+            if not is_dns_label(name)
+        ]
+        if problems:
+            raise fail_all(problems) or AssertionError
         bookinfo = loc[0] == "bookinfo"
         prefix = f"{name}: " if bookinfo else ""
 

@@ -40,7 +40,10 @@ class HttpRoute(Model):
         default_factory=list, description="Any of these selects the route. Empty: every request (must be last)."
     )
     to: list[Destination] = Field(min_length=1, description="Versions receiving the traffic.")
-    timeout: Duration | None = Field(None, description="Whole-request timeout. Unset: none (Istio default).")
+    timeout: Duration | None = Field(
+        None,
+        description="allowed: a duration such as 100ms, 2s or 1m30s — Whole-request timeout. Unset: none (Istio default).",
+    )
     retries: Retries | None = Field(None, description="Retry policy. Unset: Istio's default retries.")
     fault: Fault | None = Field(None, description="Fault injection for matched requests (Istio only).")
     mirror: Mirror | None = Field(None, description="Copy requests to another version. Unset: no mirroring.")

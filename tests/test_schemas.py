@@ -1,0 +1,44 @@
+"""The schema validator really validates (and never silently passes)."""
+
+from __future__ import annotations
+
+import copy
+
+from meshstack.model.apps import AppsConfig
+from meshstack.render.app import render_apps
+from meshstack.schemas import crd_schemas, validate_manifest, validate_manifests
+
+
+def _manifests() -> list[dict]:
+    return render_apps(AppsConfig.parse({"enabled": True, "bookinfo": {"scenario": "jason-v2", "expose": False}})).all()
+
+
+def test_crds_are_available() -> None:
+    keys = crd_schemas()
+    for key in (
+        "networking.istio.io/v1/VirtualService",
+        "networking.istio.io/v1/DestinationRule",
+        "security.istio.io/v1/AuthorizationPolicy",
+        "gateway.networking.k8s.io/v1/HTTPRoute",
+    ):
+        assert key in keys
+
+
+def test_rendered_bookinfo_is_valid() -> None:
+    assert validate_manifests(_manifests()) == []
+
+
+def test_misspelled_istio_field_is_caught() -> None:
+    vs = copy.deepcopy(next(m for m in _manifests() if m["kind"] == "VirtualService"))
+    vs["spec"]["http"][0]["rout"] = vs["spec"]["http"][0].pop("route")
+    assert any("rout" in p for p in validate_manifest(vs))
+
+
+def test_wrong_type_in_core_kind_is_caught() -> None:
+    dep = copy.deepcopy(next(m for m in _manifests() if m["kind"] == "Deployment"))
+    dep["spec"]["replicas"] = "two"
+    assert validate_manifest(dep)
+
+
+def test_unknown_kind_is_an_error_not_a_pass() -> None:
+    assert validate_manifest({"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "x"}})
