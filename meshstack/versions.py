@@ -7,6 +7,16 @@ ISTIO_VERSION = "1.30.0"
 ISTIO_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 #: Kubernetes Gateway API CRDs installed when a stack chooses Gateway API (standard channel).
 GATEWAY_API_VERSION = "v1.4.0"
+
+# Observability addons, installed as typed native manifests (meshstack/render/addons/).
+#: Prometheus server image tag.
+PROMETHEUS_VERSION = "v3.7.3"
+#: Grafana image tag.
+GRAFANA_VERSION = "12.3.0"
+#: Jaeger v2 (all-in-one, in-memory storage) image tag.
+JAEGER_VERSION = "2.12.0"
+#: Kiali server image tag.
+KIALI_VERSION = "v2.18.0"
 #: Release of the ``istio.io/api`` Go module whose CRDs (``kubernetes/customresourcedefinitions.gen.yaml``,
 #: the source of Istio's ``crd-all.gen.yaml``) validate rendered Istio resources in tests. Same minor
 #: as ISTIO_VERSION; the module proxy does not serve v1.30.0 of istio.io/api, hence a patch release.

@@ -1,4 +1,9 @@
-"""Observability addons (the ``meshstack:addons`` section): Prometheus, Grafana, Jaeger, Kiali."""
+"""Observability addons (the ``meshstack:addons`` section): Prometheus, Grafana, Jaeger, Kiali.
+
+Each is optional and pinned (``meshstack/versions.py``; ``version`` overrides the image tag). They
+are wired together: Grafana and Kiali read Prometheus, Kiali links Grafana and Jaeger, and the
+mesh sends spans to Jaeger. A dashboard needing a disabled addon is a config error.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ from enum import StrEnum
 from pydantic import Field
 
 from meshstack.model.base import Model
+from meshstack.versions import GRAFANA_VERSION, JAEGER_VERSION, KIALI_VERSION, PROMETHEUS_VERSION
+
+IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
 
 
 class DashboardAuth(StrEnum):
@@ -17,17 +25,56 @@ class DashboardAuth(StrEnum):
     LOGIN = "login"
 
 
-class AddonToggle(Model):
-    enabled: bool = Field(True, description="Install this addon.")
+class PrometheusAddon(Model):
+    """Prometheus scraping istiod (:15014) and every pod's merged Istio + app stats (:15020)."""
+
+    enabled: bool = Field(True, description="Install Prometheus.")
+    version: str = Field(PROMETHEUS_VERSION, pattern=IMAGE_TAG, description="prom/prometheus image tag.")
+    scrape_interval: str = Field(
+        "15s", pattern=r"^\d+(s|m)$", description="allowed: a scrape interval such as 15s or 1m"
+    )
+    retention: str = Field("15d", pattern=r"^\d+(h|d|w)$", description="allowed: a retention such as 6h, 15d or 2w")
 
 
-class DashboardAddon(Model):
-    enabled: bool = Field(True, description="Install this addon.")
+class GrafanaAddon(Model):
+    """Grafana with the Prometheus datasource and meshstack's Istio dashboards."""
+
+    enabled: bool = Field(True, description="Install Grafana (needs Prometheus).")
+    version: str = Field(GRAFANA_VERSION, pattern=IMAGE_TAG, description="grafana/grafana image tag.")
     auth: DashboardAuth = Field(DashboardAuth.LOGIN, strict=False, description="Sign-in; anonymous is refused in prod.")
+    admin_user: str = Field("admin", min_length=1, description="The admin user; its password is generated.")
+
+
+class JaegerAddon(Model):
+    """Jaeger all-in-one (in-memory), the mesh's tracing extension provider ``jaeger``."""
+
+    enabled: bool = Field(True, description="Install Jaeger and send the mesh's spans to it.")
+    version: str = Field(JAEGER_VERSION, pattern=IMAGE_TAG, description="jaegertracing/jaeger image tag.")
+    max_traces: int = Field(50_000, ge=1000, description="Traces kept in memory.")
+
+
+class KialiAddon(Model):
+    """Kiali, reading Prometheus and linking Grafana and Jaeger."""
+
+    enabled: bool = Field(True, description="Install Kiali (needs Prometheus).")
+    version: str = Field(KIALI_VERSION, pattern=IMAGE_TAG, description="quay.io/kiali/kiali image tag.")
+    auth: DashboardAuth = Field(
+        DashboardAuth.LOGIN,
+        strict=False,
+        description="anonymous (dev only) or login (a Kubernetes service-account token); anonymous is refused in prod.",
+    )
 
 
 class AddonsConfig(Model):
-    prometheus: AddonToggle = Field(default_factory=AddonToggle)
-    grafana: DashboardAddon = Field(default_factory=DashboardAddon)
-    jaeger: AddonToggle = Field(default_factory=AddonToggle)
-    kiali: DashboardAddon = Field(default_factory=DashboardAddon)
+    prometheus: PrometheusAddon = Field(default_factory=PrometheusAddon)
+    grafana: GrafanaAddon = Field(default_factory=GrafanaAddon)
+    jaeger: JaegerAddon = Field(default_factory=JaegerAddon)
+    kiali: KialiAddon = Field(default_factory=KialiAddon)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Addons enabled without the addon they read (paths relative to ``addons``)."""
+        out = []
+        for name in ("grafana", "kiali"):
+            if getattr(self, name).enabled and not self.prometheus.enabled:
+                out.append((f"{name}.enabled", f"{name} reads Prometheus; enable addons.prometheus or disable {name}"))
+        return out

@@ -1,14 +1,17 @@
-"""The Istio control plane: version, chart source, revision, mesh-wide defaults, istiod sizing."""
+"""The Istio control plane: version, chart source, profile, revisions, mesh-wide defaults, sizing."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field, model_validator
 
-from meshstack.errors import fail
-from meshstack.model.base import Model, PositiveInt
+from meshstack.errors import fail, fail_all
+from meshstack.model.base import Model, Name, PositiveInt
+from meshstack.model.profile import Profile, ProfileName
 from meshstack.model.resources import Resources
+from meshstack.model.revision import DEFAULT_TAG, VERSION_PATTERN, InstalledRevision, Revision, version_tuple
 from meshstack.versions import ISTIO_CHART_REPOSITORY, ISTIO_VERSION
 
 
@@ -30,7 +33,8 @@ class OutboundTrafficPolicy(StrEnum):
 
 
 class TracingConfig(Model):
-    """Distributed tracing for the whole mesh (a Telemetry resource in the root namespace)."""
+    """Distributed tracing for the whole mesh (a Telemetry resource in the root namespace). Spans go
+    to Jaeger when the Jaeger addon is enabled (registered as the ``jaeger`` extension provider)."""
 
     enabled: bool = Field(True, description="Emit spans from every sidecar. false: no tracing at all.")
     sampling: float = Field(
@@ -42,7 +46,7 @@ class TracingConfig(Model):
 
 
 class IstiodConfig(Model):
-    """Sizing and availability of istiod."""
+    """Sizing and availability of istiod (every revision gets the same)."""
 
     replicas: PositiveInt = Field(1, description="Replicas when autoscaling is off; the HPA minimum when on.")
     autoscale_max: PositiveInt | None = Field(
@@ -54,7 +58,8 @@ class IstiodConfig(Model):
         description="PodDisruptionBudget minAvailable. Unset: no PDB (istiod's chart only makes one with >1 replica).",
     )
     resources: Resources = Field(
-        default_factory=lambda: Resources.of("500m", "2Gi"), description="istiod container resources."
+        default_factory=lambda: Resources.of("500m", "2Gi"),
+        description="istiod container resources. Unset: the profile's (default: 500m/2048Mi, demo: 10m/100Mi).",
     )
 
     @model_validator(mode="after")
@@ -73,44 +78,180 @@ class IstiodConfig(Model):
         return self
 
 
+class ProxyConfig(Model):
+    """The sidecar (istio-proxy) injected into every workload pod."""
+
+    resources: Resources = Field(
+        default_factory=lambda: Profile.default().proxy_resources,
+        description="Sidecar resources. Unset: the profile's (default: 100m/128Mi, demo: 10m/40Mi).",
+    )
+
+
 class MeshConfig(Model):
     """The ``meshstack:mesh`` section: the Istio control plane and its mesh-wide defaults."""
 
     version: str = Field(
         ISTIO_VERSION,
-        pattern=r"^1\.\d+\.\d+(-[0-9A-Za-z.-]+)?$",
-        description="allowed: an Istio release such as 1.30.0 (the chart version of base and istiod)",
+        pattern=VERSION_PATTERN,
+        description="allowed: an Istio release such as 1.30.0 (the chart version of base, i.e. the CRDs, and of "
+        "every revision that does not name its own)",
     )
     chart_repository: str = Field(
         ISTIO_CHART_REPOSITORY,
         min_length=1,
         description="Where the charts come from: an https:// Helm repository, an oci:// registry, or a local "
-        "directory holding unpacked base/ and istiod/ charts (air-gapped installs).",
+        "directory holding unpacked base/, istiod/ and gateway/ charts (air-gapped installs).",
     )
-    namespace: str = Field(
-        "istio-system",
-        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
-        description="allowed: a DNS label; the control-plane namespace",
+    namespace: Name = Field("istio-system", description="The control-plane (root) namespace.")
+    profile: ProfileName = Field(
+        ProfileName.DEFAULT,
+        strict=False,
+        description="The preset (mirroring istioctl's profiles) for every value the stack leaves unset: "
+        "default (istiod + ingress), demo (+ egress, access logs, 100% tracing, tiny requests), minimal (istiod only).",
     )
-    revision: str | None = Field(
+    revisions: list[Revision] = Field(
+        default_factory=list,
+        description="istiod revisions installed side by side (canary upgrades). Unset: one unnamed revision "
+        "(release istiod) at mesh.version.",
+    )
+    tags: dict[Name, Name] = Field(
+        default_factory=dict,
+        description="Revision tags: stable names (prod-stable) pointing at a revision; namespaces point at a tag "
+        "and an upgrade moves the tag. Only with named revisions.",
+    )
+    default_revision: Name | None = Field(
         None,
-        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
-        description="allowed: a DNS label naming the control-plane revision (e.g. 1-30-0); unset installs the default revision",
+        description="With named revisions: the revision serving istio-injection=enabled namespaces and the "
+        "cluster-wide validation webhook. Unset: the first revision.",
+    )
+    workload_revision: Name | None = Field(
+        None,
+        description="The revision or tag workload namespaces (and the apps) are labelled for when they do not "
+        "name one (istio.io/rev=<it>). Unset: istio-injection=enabled.",
     )
     mtls: MtlsMode = Field(
         MtlsMode.PERMISSIVE, strict=False, description="Mesh-wide mTLS mode (PeerAuthentication in the root namespace)."
     )
-    access_logging: bool = Field(True, description="Envoy access logs to stdout on every sidecar.")
+    access_logging: bool = Field(
+        False, description="Envoy access logs to stdout on every sidecar. Unset: the profile's (on for demo)."
+    )
     tracing: TracingConfig = Field(default_factory=TracingConfig)
-    outbound_traffic_policy: OutboundTrafficPolicy = Field(OutboundTrafficPolicy.ALLOW_ANY, strict=False)
+    outbound_traffic_policy: OutboundTrafficPolicy = Field(
+        OutboundTrafficPolicy.ALLOW_ANY, strict=False, description="Where sidecars may send unknown traffic."
+    )
     istiod: IstiodConfig = Field(default_factory=IstiodConfig)
+    proxy: ProxyConfig = Field(default_factory=ProxyConfig)
     retain_on_delete: bool = Field(
         False,
         description="Keep CRDs and the control-plane namespace in the cluster when the stack is destroyed "
-        "(deleting a CRD deletes every resource of its kind).",
+        "(deleting a CRD deletes every resource of its kind). false: destroy purges them.",
     )
     protect: bool = Field(False, description="Refuse to delete CRDs and the control-plane namespace (pulumi protect).")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _profile_fills_unset(cls, data: Any) -> Any:
+        """Values the stack leaves unset come from the profile (explicit config always wins)."""
+        if not isinstance(data, dict):
+            return data
+        try:
+            profile = Profile.named(data.get("profile", ProfileName.DEFAULT))
+        except ValueError:
+            return data  # the field validator reports the bad profile name
+        out = dict(data)
+        if "accessLogging" not in out and "access_logging" not in out:
+            out["accessLogging"] = profile.access_logging
+        tracing = out.get("tracing", {})
+        if isinstance(tracing, dict) and "sampling" not in tracing:
+            out["tracing"] = {**tracing, "sampling": profile.trace_sampling}
+        for key, resources in (("istiod", profile.istiod_resources), ("proxy", profile.proxy_resources)):
+            section = out.get(key, {})
+            if isinstance(section, dict) and "resources" not in section:
+                out[key] = {**section, "resources": resources}
+        return out
+
+    @model_validator(mode="after")
+    def _revisions_consistent(self) -> MeshConfig:
+        problems: list[tuple[str, str]] = []
+        names = [r.name for r in self.revisions]
+        base = version_tuple(self.version)
+        for i, rev in enumerate(self.revisions):
+            if names.index(rev.name) != i:
+                problems.append((f"revisions[{i}].name", f"revision {rev.name} is listed twice; names must be unique"))
+            if rev.version and version_tuple(rev.version) > base:
+                problems.append(
+                    (
+                        f"revisions[{i}].version",
+                        f"{rev.version} is newer than mesh.version {self.version}, which installs the CRDs "
+                        "(base chart); raise mesh.version to the newest revision first",
+                    )
+                )
+        known = ", ".join(names) or "none (set mesh.revisions first)"
+        for tag, target in self.tags.items():
+            if tag == DEFAULT_TAG:
+                problems.append((f"tags.{tag}", "the default tag is reserved; set mesh.defaultRevision instead"))
+            elif tag in names:
+                problems.append(
+                    (f"tags.{tag}", f"tag {tag} has the name of a revision; tags and revisions share one namespace")
+                )
+            if target not in names:
+                problems.append(
+                    (f"tags.{tag}", f"points at revision {target}, which is not installed; revisions: {known}")
+                )
+        if self.default_revision is not None and self.default_revision not in names:
+            problems.append(
+                ("defaultRevision", f"revision {self.default_revision} is not installed; revisions: {known}")
+            )
+        if self.workload_revision is not None and self.workload_revision not in self.injection_targets:
+            problems.append(
+                (
+                    "workloadRevision",
+                    f"{self.workload_revision} is neither a revision nor a tag; allowed: "
+                    + (", ".join(self.injection_targets) or "none (set mesh.revisions first)"),
+                )
+            )
+        if err := fail_all(problems):
+            raise err
+        return self
+
+    # --- derived ------------------------------------------------------------------------------
+
     @property
     def chart_version(self) -> str:
+        """The version of the base chart (CRDs and the default validator)."""
         return self.version
+
+    @property
+    def preset(self) -> Profile:
+        return Profile.named(self.profile)
+
+    @property
+    def installed_revisions(self) -> list[InstalledRevision]:
+        """Every istiod to install; one unnamed revision when ``revisions`` is empty."""
+        if not self.revisions:
+            return [InstalledRevision(None, self.version)]
+        return [InstalledRevision(r.name, r.version or self.version) for r in self.revisions]
+
+    @property
+    def default_revision_name(self) -> str | None:
+        """The revision owning the defaults (``istio-injection=enabled``, the default validator)."""
+        if not self.revisions:
+            return None
+        return self.default_revision or self.revisions[0].name
+
+    @property
+    def injection_targets(self) -> list[str]:
+        """Everything ``istio.io/rev`` may name: revisions and tags."""
+        return [r.name for r in self.revisions] + list(self.tags)
+
+    def revision_for(self, target: str) -> str:
+        """The revision a revision-or-tag name resolves to."""
+        return self.tags.get(target, target)
+
+    def injection_labels(self, target: str | None = None) -> dict[str, str]:
+        """The one injection label of a workload namespace labelled for ``target`` (a revision or a
+        tag; None: ``workload_revision``, and if that is unset ``istio-injection=enabled``)."""
+        target = target or self.workload_revision
+        if target is None:
+            return {"istio-injection": "enabled"}
+        return {"istio.io/rev": target}
