@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from meshstack.model.mesh import MeshConfig, MtlsMode
+from meshstack.model.revision import InstalledRevision
 
 Manifest = dict[str, Any]
 
-#: The PeerAuthentication/Telemetry in the root namespace named "default" apply mesh-wide.
+#: The PeerAuthentication in the root namespace named "default" applies mesh-wide.
 MESH_DEFAULT_NAME = "default"
+#: The mesh-wide Telemetry (any name works in the root namespace; one per mesh).
+MESH_TELEMETRY_NAME = "mesh-default"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "meshstack"}
 
 
 def control_plane_namespace(mesh: MeshConfig) -> Manifest:
@@ -19,24 +23,32 @@ def control_plane_namespace(mesh: MeshConfig) -> Manifest:
         "metadata": {
             "name": mesh.namespace,
             # The control plane itself is never injected.
-            "labels": {"istio-injection": "disabled", "app.kubernetes.io/managed-by": "meshstack"},
+            "labels": {"istio-injection": "disabled", **MANAGED_BY},
         },
     }
 
 
 def base_values(mesh: MeshConfig) -> dict[str, Any]:
-    """Values for the ``base`` chart: CRDs as templates so upgrades upgrade them."""
+    """Values for the ``base`` chart: CRDs as templates so upgrades upgrade them; the default
+    validator (``istiod-default-validator``) points at the default revision."""
     values: dict[str, Any] = {
         "global": {"istioNamespace": mesh.namespace},
         "base": {"enableCRDTemplates": True},
     }
-    if mesh.revision:
-        values["defaultRevision"] = mesh.revision
+    if mesh.default_revision_name:
+        values["defaultRevision"] = mesh.default_revision_name
     return values
 
 
-def istiod_values(mesh: MeshConfig) -> dict[str, Any]:
-    """Values for the ``istiod`` chart from the typed mesh config."""
+def istiod_values(
+    mesh: MeshConfig, revision: InstalledRevision | None = None, extension_providers: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Values for one revision's ``istiod`` chart from the typed mesh config.
+
+    Revision tags are *not* passed as ``revisionTags``: meshstack renders the tag webhooks itself
+    (:mod:`meshstack.render.revision_tags`) so moving a tag updates one object in place.
+    """
+    revision = revision or mesh.installed_revisions[0]
     istiod = mesh.istiod
     autoscale = istiod.autoscale_max is not None
     pilot: dict[str, Any] = {
@@ -54,15 +66,17 @@ def istiod_values(mesh: MeshConfig) -> dict[str, Any]:
         "enablePrometheusMerge": True,
         "outboundTrafficPolicy": {"mode": mesh.outbound_traffic_policy.value},
     }
+    if extension_providers:
+        mesh_config["extensionProviders"] = extension_providers
     values: dict[str, Any] = {
-        "global": {"istioNamespace": mesh.namespace},
+        "global": {"istioNamespace": mesh.namespace, "proxy": {"resources": mesh.proxy.resources.to_manifest()}},
         "pilot": pilot,
         "meshConfig": mesh_config,
     }
     if istiod.pdb_min_available is not None:
         values["pdb"] = {"minAvailable": istiod.pdb_min_available}
-    if mesh.revision:
-        values["revision"] = mesh.revision
+    if revision.name:
+        values["revision"] = revision.name
     return values
 
 
@@ -71,22 +85,25 @@ def mesh_peer_authentication(mesh: MeshConfig) -> Manifest:
     return {
         "apiVersion": "security.istio.io/v1",
         "kind": "PeerAuthentication",
-        "metadata": {"name": MESH_DEFAULT_NAME, "namespace": mesh.namespace},
+        "metadata": {"name": MESH_DEFAULT_NAME, "namespace": mesh.namespace, "labels": dict(MANAGED_BY)},
         "spec": {"mtls": {"mode": MtlsMode(mesh.mtls).value}},
     }
 
 
-def mesh_telemetry(mesh: MeshConfig) -> Manifest:
-    """Mesh-wide Telemetry: tracing sampling and access logging."""
+def mesh_telemetry(mesh: MeshConfig, tracing_provider: str | None = None) -> Manifest:
+    """Mesh-wide Telemetry: tracing sampling (to ``tracing_provider`` when set) and access logging."""
     spec: dict[str, Any] = {}
     if mesh.tracing.enabled:
-        spec["tracing"] = [{"randomSamplingPercentage": mesh.tracing.sampling}]
+        tracing: dict[str, Any] = {"randomSamplingPercentage": mesh.tracing.sampling}
+        if tracing_provider:
+            tracing["providers"] = [{"name": tracing_provider}]
+        spec["tracing"] = [tracing]
     else:
         spec["tracing"] = [{"disableSpanReporting": True}]
     spec["accessLogging"] = [{"providers": [{"name": "envoy"}], "disabled": not mesh.access_logging}]
     return {
         "apiVersion": "telemetry.istio.io/v1",
         "kind": "Telemetry",
-        "metadata": {"name": "mesh-default", "namespace": mesh.namespace},
+        "metadata": {"name": MESH_TELEMETRY_NAME, "namespace": mesh.namespace, "labels": dict(MANAGED_BY)},
         "spec": spec,
     }

@@ -1,0 +1,74 @@
+"""How the platform pieces connect: tracing provider, the apps' MeshRef, and the stack outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meshstack.model.refs import MeshRef
+from meshstack.model.stack import StackSpec
+from meshstack.render.addons import grafana, jaeger, kiali, prometheus
+from meshstack.render.addons.common import Endpoint
+from meshstack.render.gateways import gateway_ref, gateway_service_name
+
+
+def tracing_provider(spec: StackSpec) -> str | None:
+    """The extension provider the mesh Telemetry sends spans to (None: Istio's default)."""
+    return jaeger.PROVIDER if spec.addons.jaeger.enabled and spec.mesh.tracing.enabled else None
+
+
+def extension_providers(spec: StackSpec) -> list[dict[str, Any]]:
+    """istiod ``meshConfig.extensionProviders``."""
+    return [jaeger.extension_provider(spec.mesh.namespace)] if spec.addons.jaeger.enabled else []
+
+
+def mesh_ref(spec: StackSpec) -> MeshRef:
+    """What the apps need: the root namespace, their namespaces' injection label, the gateways."""
+    gws = spec.gateways
+    return MeshRef(
+        namespace=spec.mesh.namespace,
+        injection_labels=spec.mesh.injection_labels(),
+        ingress=gateway_ref("ingress", gws.ingress, gws),
+        egress=gateway_ref("egress", gws.egress, gws),
+    )
+
+
+def dashboards(spec: StackSpec) -> dict[str, Endpoint]:
+    """Enabled addons → their endpoint."""
+    ns = spec.mesh.namespace
+    candidates = {
+        "prometheus": (spec.addons.prometheus.enabled, prometheus.endpoint(ns)),
+        "grafana": (spec.addons.grafana.enabled, grafana.endpoint(ns)),
+        "jaeger": (spec.addons.jaeger.enabled, jaeger.endpoint(ns)),
+        "kiali": (spec.addons.kiali.enabled, kiali.endpoint(ns)),
+    }
+    return {name: ep for name, (on, ep) in candidates.items() if on}
+
+
+def ingress_address(spec: StackSpec) -> dict[str, str] | None:
+    """The ingress gateway's in-cluster address and the command printing its external one."""
+    gws = spec.gateways
+    if not gws.ingress.enabled:
+        return None
+    svc = gateway_service_name("ingress", gws.ingress, gws)
+    ns = gws.ingress.namespace
+    return {
+        "service": f"{svc}.{ns}.svc.cluster.local",
+        "externalAddressCommand": (
+            f"kubectl -n {ns} get svc {svc} -o jsonpath='{{.status.loadBalancer.ingress[0]['ip','hostname']}}'"
+        ),
+        "portForward": f"kubectl -n {ns} port-forward svc/{svc} 8080:80",
+    }
+
+
+def platform_outputs(spec: StackSpec) -> dict[str, Any]:
+    """Stack outputs a user needs: addon URLs, port-forward commands, the ingress address."""
+    boards = dashboards(spec)
+    out: dict[str, Any] = {
+        "addonUrls": {name: ep.url for name, ep in boards.items()},
+        "portForward": {name: {"command": ep.port_forward, "open": ep.local_url} for name, ep in boards.items()},
+        "revisions": [r.release for r in spec.mesh.installed_revisions],
+        "revisionTags": dict(spec.mesh.tags),
+    }
+    if (ingress := ingress_address(spec)) is not None:
+        out["ingress"] = ingress
+    return out
