@@ -1,16 +1,30 @@
-"""MeshControlPlane: namespace → base (CRDs) → istiod → mesh-wide PeerAuthentication/Telemetry."""
+"""MeshControlPlane: namespace → base (CRDs) → istiod revisions → revision tags and mesh-wide
+PeerAuthentication/Telemetry. ``ready`` is what everything needing Istio's webhooks waits for."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.k8s import custom_resource, helm_chart
+from components.native import kubernetes_object
 from meshstack.model.mesh import MeshConfig
 from meshstack.render import control_plane as render
 from meshstack.render.helm import chart_source
+from meshstack.render.revision_tags import revision_tag_webhooks, tag_targets
+
+WEBHOOK_TYPES = frozenset(
+    {
+        "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration",
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
+    }
+)
+#: Fields istiod writes on its own webhooks after install: the CA it generated, and
+#: ``failurePolicy`` (Ignore → Fail once it serves). Pulumi must not fight it on every update.
+ISTIOD_OWNED_WEBHOOK_FIELDS = ("webhooks[*].clientConfig.caBundle", "webhooks[*].failurePolicy")
 
 
 @dataclass(frozen=True)
@@ -18,6 +32,10 @@ class MeshControlPlaneArgs:
     """Inputs of :class:`MeshControlPlane`."""
 
     mesh: MeshConfig
+    #: istiod ``meshConfig.extensionProviders`` (e.g. the Jaeger addon's OTLP provider).
+    extension_providers: list[dict[str, Any]] = field(default_factory=list)
+    #: The provider the mesh Telemetry sends spans to (None: Istio's default).
+    tracing_provider: str | None = None
 
 
 def retain_crds(mesh: MeshConfig) -> pulumi.ResourceTransform:
@@ -38,42 +56,75 @@ def retain_crds(mesh: MeshConfig) -> pulumi.ResourceTransform:
     return transform
 
 
+def ignore_istiod_webhook_fields(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """A chart transform: webhook configurations ignore the fields istiod mutates (no perpetual diff)."""
+    if args.type_ not in WEBHOOK_TYPES:
+        return None
+    opts = pulumi.ResourceOptions.merge(
+        args.opts, pulumi.ResourceOptions(ignore_changes=list(ISTIOD_OWNED_WEBHOOK_FIELDS))
+    )
+    return pulumi.ResourceTransformResult(props=args.props, opts=opts)
+
+
 class MeshControlPlane(pulumi.ComponentResource):
-    """The Istio control plane from the official charts, ordered and health-gated."""
+    """The Istio control plane from the official charts, ordered and health-gated.
+
+    helm.v4.Chart awaits every object it renders (istiod's Deployment until available, so its
+    webhooks serve) before a dependent starts; ``ready`` lists what dependents should wait for.
+    """
 
     namespace: pulumi.Output[str]
 
     def __init__(self, name: str, args: MeshControlPlaneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("meshstack:control_plane:MeshControlPlane", name, None, opts)
         mesh = args.mesh
-        child = pulumi.ResourceOptions(parent=self)
 
         ns_manifest = render.control_plane_namespace(mesh)
         self.ns = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=ns_manifest["metadata"],
-            opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(retain_on_delete=mesh.retain_on_delete, protect=mesh.protect)
-            ),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=mesh.retain_on_delete, protect=mesh.protect),
         )
         self.base = helm_chart(
             f"{name}-base",
             chart_source(mesh.chart_repository, "base", mesh.chart_version),
             mesh.namespace,
             render.base_values(mesh),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.ns], transforms=[retain_crds(mesh)]),
+            pulumi.ResourceOptions(
+                parent=self, depends_on=[self.ns], transforms=[retain_crds(mesh), ignore_istiod_webhook_fields]
+            ),
             release_name="istio-base",
         )
-        self.istiod = helm_chart(
-            f"{name}-istiod",
-            chart_source(mesh.chart_repository, "istiod", mesh.chart_version),
-            mesh.namespace,
-            render.istiod_values(mesh),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.base]),
-            release_name="istiod" if not mesh.revision else f"istiod-{mesh.revision}",
-        )
-        after_istiod = pulumi.ResourceOptions(parent=self, depends_on=[self.base, self.istiod])
+        self.istiods: dict[str, k8s.helm.v4.Chart] = {}
+        for rev in mesh.installed_revisions:
+            suffix = f"-{rev.name}" if rev.name else ""
+            self.istiods[rev.key] = helm_chart(
+                f"{name}-istiod{suffix}",
+                chart_source(mesh.chart_repository, "istiod", rev.version),
+                mesh.namespace,
+                render.istiod_values(mesh, rev, args.extension_providers),
+                pulumi.ResourceOptions(parent=self, depends_on=[self.base], transforms=[ignore_istiod_webhook_fields]),
+                release_name=rev.release,
+            )
+        istiods = list(self.istiods.values())
+        self.tags: dict[str, pulumi.CustomResource] = {}
+        targets = tag_targets(mesh)
+        for tag, manifest in revision_tag_webhooks(mesh).items():
+            self.tags[tag] = kubernetes_object(
+                f"{name}-tag-{tag}",
+                manifest,
+                pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[self.istiods[targets[tag]]],
+                    ignore_changes=list(ISTIOD_OWNED_WEBHOOK_FIELDS),
+                ),
+            )
+        after_istiod = pulumi.ResourceOptions(parent=self, depends_on=[self.base, *istiods])
         self.peer_authentication = custom_resource(f"{name}-mtls", render.mesh_peer_authentication(mesh), after_istiod)
-        self.telemetry = custom_resource(f"{name}-telemetry", render.mesh_telemetry(mesh), after_istiod)
+        self.telemetry = custom_resource(
+            f"{name}-telemetry", render.mesh_telemetry(mesh, args.tracing_provider), after_istiod
+        )
+        #: What needs Istio's CRDs and webhooks waits for these.
+        self.ready: list[pulumi.Resource] = [self.base, *istiods, *self.tags.values()]
         self.namespace = self.ns.metadata.name
-        self.register_outputs({"namespace": self.namespace})
+        self.register_outputs({"namespace": self.namespace, "revisions": [r.release for r in mesh.installed_revisions]})

@@ -12,6 +12,8 @@ from meshstack.model.environment import Environment
 
 DEV: Final[dict[str, Any]] = {
     "mesh": {
+        # istioctl's demo profile: ingress + egress gateways, tiny sidecar and gateway requests.
+        "profile": "demo",
         # Migration-friendly: workloads without sidecars can still call meshed services.
         "mtls": "PERMISSIVE",
         "accessLogging": True,
@@ -23,14 +25,21 @@ DEV: Final[dict[str, Any]] = {
         "retainOnDelete": False,
         "protect": False,
     },
+    # One gateway replica each, no HPA, no PDB (the profile decides which gateways exist).
+    "gateways": {"ingress": {"replicas": 1}, "egress": {"replicas": 1}},
     "addons": {
+        "prometheus": {"enabled": True, "retention": "1d"},
+        # Anyone reaching the port-forward may look: dev only (refused in prod by StackSpec).
         "grafana": {"enabled": True, "auth": "anonymous"},
+        "jaeger": {"enabled": True},
         "kiali": {"enabled": True, "auth": "anonymous"},
     },
 }
 
 PROD: Final[dict[str, Any]] = {
     "mesh": {
+        # istioctl's default profile: istiod + ingress gateway, production-sized sidecars.
+        "profile": "default",
         # Only mutual TLS between workloads.
         "mtls": "STRICT",
         "accessLogging": True,
@@ -47,8 +56,20 @@ PROD: Final[dict[str, Any]] = {
         "retainOnDelete": True,
         "protect": True,
     },
+    # The ingress survives a node drain: 2..6 replicas behind an HPA, at most one evicted at a time.
+    "gateways": {
+        "ingress": {
+            "replicas": 2,
+            "autoscaleMax": 6,
+            "pdbMinAvailable": 1,
+            "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
+        },
+    },
     "addons": {
+        "prometheus": {"enabled": True, "retention": "15d"},
+        # Generated admin password (a Pulumi secret) and service-account tokens: no anonymous access.
         "grafana": {"enabled": True, "auth": "login"},
+        "jaeger": {"enabled": True},
         "kiali": {"enabled": True, "auth": "login"},
     },
 }

@@ -6,7 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
-from components.control_plane import MeshControlPlane, MeshControlPlaneArgs
+from components.platform import MeshPlatform, MeshPlatformArgs
 from meshstack.errors import ConfigError
 from meshstack.model.stack import StackSpec
 from stacks.config import collect, load_stack_spec
@@ -30,11 +30,13 @@ def main() -> None:
         delete_unreachable=spec.kubernetes.delete_unreachable,
         enable_server_side_apply=True,
     )
-    control_plane = MeshControlPlane(
-        "mesh",
-        MeshControlPlaneArgs(mesh=spec.mesh),
-        opts=pulumi.ResourceOptions(providers=[provider]),
-    )
+    k8s_opts = pulumi.ResourceOptions(providers=[provider])
+    # The platform: control plane, workload namespaces, gateways, addons (docs/platform.md).
+    platform = MeshPlatform("platform", MeshPlatformArgs(spec=spec), opts=k8s_opts)
+    # The apps attach here: platform.mesh_ref (injection labels, ingress/egress GatewayRef), and
+    # they wait for the platform: pulumi.ResourceOptions(providers=[provider], depends_on=[platform]).
+
     pulumi.export("environment", spec.environment.value)
     pulumi.export("istioVersion", spec.mesh.version)
-    pulumi.export("controlPlaneNamespace", control_plane.namespace)
+    for key, value in platform.outputs.items():
+        pulumi.export(key, value)

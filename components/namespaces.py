@@ -1,0 +1,33 @@
+"""WorkloadNamespaces: one Namespace per ``meshstack:namespaces`` entry, exactly one injection label."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.native import kubernetes_object
+from meshstack.model.mesh import MeshConfig
+from meshstack.model.namespace import WorkloadNamespace
+from meshstack.render.namespaces import workload_namespace
+
+
+@dataclass(frozen=True)
+class WorkloadNamespacesArgs:
+    namespaces: dict[str, WorkloadNamespace]
+    mesh: MeshConfig
+
+
+class WorkloadNamespaces(pulumi.ComponentResource):
+    """Workload namespaces labelled for their control-plane revision or tag. Relabelling one
+    (``revision: prod-canary``) is an in-place update; restart its workloads to re-inject."""
+
+    def __init__(self, name: str, args: WorkloadNamespacesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("meshstack:namespaces:WorkloadNamespaces", name, None, opts)
+        self.namespaces = {
+            ns: kubernetes_object(
+                f"{name}-{ns}", workload_namespace(ns, spec, args.mesh), pulumi.ResourceOptions(parent=self)
+            )
+            for ns, spec in sorted(args.namespaces.items())
+        }
+        self.register_outputs({"namespaces": sorted(self.namespaces)})
