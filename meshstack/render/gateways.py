@@ -143,7 +143,7 @@ def gateway_ref(name: str, gw: GatewayDeployment, gateways: GatewaysConfig) -> G
         name=gw.gateway_name,
         namespace=gw.namespace,
         kind=GatewayKind.ISTIO,
-        hosts=tuple(h for s in gw.servers for h in s.hosts),
+        hosts=tuple(dict.fromkeys(h for s in gw.servers for h in s.hosts)),
         port=first.port,
         selector=dict(gw.gateway_selector),
     )
