@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -72,4 +73,36 @@ class MeshGateways(pulumi.ComponentResource):
             self.gateways[gw_name] = kubernetes_object(
                 f"{name}-{gw_name}-gateway", manifest, pulumi.ResourceOptions(parent=self, depends_on=deps)
             )
-        self.register_outputs({"gateways": sorted(self.gateways)})
+        #: The ingress address: the LoadBalancer's IP or hostname once assigned, else the in-cluster name.
+        self.ingress_address: pulumi.Output[str] | None = None
+        if "ingress" in enabled:
+            fallback = (
+                f"{render.gateway_service_name('ingress', gws.ingress, gws)}.{gws.ingress.namespace}.svc.cluster.local"
+            )
+            chart = self.charts.get("ingress")
+            self.ingress_address = (
+                load_balancer_address(chart, fallback) if chart is not None else pulumi.Output.from_input(fallback)
+            )
+        self.register_outputs({"gateways": sorted(self.gateways), "ingressAddress": self.ingress_address})
+
+
+def _ingress_of(status: Any) -> str | None:
+    """The first ``status.loadBalancer.ingress`` IP or hostname of a Service, if any."""
+    lb = getattr(status, "load_balancer", None)
+    for entry in getattr(lb, "ingress", None) or []:
+        if address := getattr(entry, "ip", None) or getattr(entry, "hostname", None):
+            return str(address)
+    return None
+
+
+def load_balancer_address(chart: k8s.helm.v4.Chart, fallback: str) -> pulumi.Output[str]:
+    """The address of the chart's Service, read from the chart's own children (no extra read, so a
+    first preview works); ``fallback`` until a load balancer is assigned or for non-LB Services."""
+
+    def pick(resources: Sequence[Any] | None) -> pulumi.Input[str]:
+        services = [r for r in resources or [] if isinstance(r, k8s.core.v1.Service)]
+        if not services:
+            return fallback
+        return services[0].status.apply(lambda status: _ingress_of(status) or fallback)
+
+    return chart.resources.apply(pick)

@@ -7,6 +7,7 @@ for the platform (``depends_on=[platform]``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -54,5 +55,10 @@ class MeshPlatform(pulumi.ComponentResource):
             child,
         )
         self.mesh_ref = render.mesh_ref(spec)
-        self.outputs = {"controlPlaneNamespace": self.control_plane.namespace, **render.platform_outputs(spec)}
+        self.outputs: dict[str, Any] = {
+            "controlPlaneNamespace": self.control_plane.namespace,
+            **render.platform_outputs(spec),
+        }
+        if self.gateways.ingress_address is not None:
+            self.outputs["ingressAddress"] = self.gateways.ingress_address
         self.register_outputs(self.outputs)

@@ -217,3 +217,19 @@ def test_gateways_config_defaults_are_the_chart_defaults() -> None:
     gws = GatewaysConfig()
     assert gws.ingress.service_ports == [15021, 80, 443] and gws.ingress.servers == [Server(port=80)]
     assert gws.egress.pod_labels == {"app": "istio-egressgateway", "istio": "egressgateway"}
+
+
+# --- the ingress address output --------------------------------------------------------------------
+
+
+def test_ingress_address_prefers_the_load_balancer_and_falls_back_to_the_service(prod: Recording) -> None:
+    from types import SimpleNamespace as NS
+
+    from components.gateways import _ingress_of
+
+    assert _ingress_of(NS(load_balancer=NS(ingress=[NS(ip=None, hostname="lb.example.com")]))) == "lb.example.com"
+    assert _ingress_of(NS(load_balancer=NS(ingress=[NS(ip="203.0.113.7", hostname=None)]))) == "203.0.113.7"
+    assert _ingress_of(NS(load_balancer=NS(ingress=None))) is None
+    assert _ingress_of(None) is None
+    # Under mocks no load balancer is ever assigned: the in-cluster name.
+    assert prod.outputs["ingressAddress"] == "istio-ingressgateway.istio-ingress.svc.cluster.local"
