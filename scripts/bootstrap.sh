@@ -1,0 +1,446 @@
+#!/usr/bin/env bash
+# Build the meshstack engine (Pulumi CLI, Python language host, providers) and an embedded
+# Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok,
+# kubectl) from Go modules, into a version-stamped cache outside the repo.
+#
+#   scripts/bootstrap.sh               build what is missing, print timings, exit non-zero on any failure
+#   scripts/bootstrap.sh --print-bin   only print the bin dir (no build); e.g. PATH="$(scripts/bootstrap.sh --print-bin):$PATH"
+#   scripts/bootstrap.sh --print-env   only print `export ...` lines for the engine (no build)
+#   scripts/bootstrap.sh --only a,b    build only these pieces (names: see --list)
+#   scripts/bootstrap.sh --list        list the pieces
+#
+# Environment: MESHSTACK_CACHE (default ~/.cache/meshstack), GOPROXY/GOMODCACHE/GOCACHE (shared, as
+# configured), MESHSTACK_GOSUMDB (default "off": the checksum database is not reachable here).
+# Versions come from scripts/versions.env only; see docs/engine.md.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+VERSIONS_FILE="$HERE/versions.env"
+# Bump when the build recipe below changes in a way that changes the produced binaries.
+RECIPE_REV=1
+
+die() { echo "bootstrap: ERROR: $*" >&2; exit 1; }
+
+[[ -f "$VERSIONS_FILE" ]] || die "missing $VERSIONS_FILE"
+# shellcheck source=versions.env
+source "$VERSIONS_FILE"
+for v in PULUMI_VERSION PULUMI_CLI_SDK_GO_VERSION PULUMI_LANGUAGE_PYTHON_GO_VERSION PULUMI_KUBERNETES_VERSION \
+         PULUMI_KUBERNETES_PROVIDER_GO_VERSION KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION; do
+  [[ -n "${!v:-}" ]] || die "$v is not set in $VERSIONS_FILE"
+done
+PULUMI_RANDOM_VERSION="${PULUMI_RANDOM_VERSION:-}"
+PULUMI_RANDOM_PROVIDER_GO_VERSION="${PULUMI_RANDOM_PROVIDER_GO_VERSION:-}"
+
+STAMP="$( { grep -Ev '^[[:space:]]*(#|$)' "$VERSIONS_FILE" | sed 's/[[:space:]]*$//'; echo "recipe=$RECIPE_REV"; } \
+          | sha256sum | cut -c1-12)"
+CACHE="${MESHSTACK_CACHE:-$HOME/.cache/meshstack}"
+TOOLS="$CACHE/tools-$STAMP"
+BIN="$TOOLS/bin"
+LOGS="$TOOLS/logs"
+WORK="$CACHE/build-$STAMP"
+PULUMI_HOME_DIR="$TOOLS/pulumi-home"
+
+case "$TOOLS" in "$REPO"/*) die "MESHSTACK_CACHE must be outside the repo ($REPO)";; esac
+
+print_env() {
+  cat <<EOF
+export PATH="$BIN:\$PATH"
+export PULUMI_HOME="$PULUMI_HOME_DIR"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DIY_BACKEND_NO_LEGACY_WARNING=true
+EOF
+}
+
+ALL_PIECES=(pins go pulumi pulumi-language-python pulumi-resource-kubernetes pulumi-resource-random
+            etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok plugins)
+ONLY=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --print-bin) echo "$BIN"; exit 0 ;;
+    --print-env) print_env; exit 0 ;;
+    --list) printf '%s\n' "${ALL_PIECES[@]}"; exit 0 ;;
+    --only) [[ $# -ge 2 ]] || die "--only needs a value"; ONLY=",$2,"; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) die "unknown argument: $1 (see --help)" ;;
+  esac
+  shift
+done
+
+mkdir -p "$BIN" "$LOGS" "$WORK" "$PULUMI_HOME_DIR"
+exec 9>"$TOOLS/.lock"
+flock -w 7200 9 || die "another bootstrap holds $TOOLS/.lock"
+
+# Go settings shared by every build. GOMODCACHE/GOCACHE stay as configured (shared with other builds).
+export GOTOOLCHAIN=local CGO_ENABLED=0
+export GOSUMDB="${MESHSTACK_GOSUMDB:-off}"
+export GOFLAGS="-mod=mod -buildvcs=false"
+LDFLAGS_BASE="-s -w"
+
+# ---------------------------------------------------------------- helpers
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
+
+# Print the non-relative replace directives of a go.mod (relative ones point into the upstream repo
+# and cannot be repeated outside it).
+nonlocal_replaces() {
+  python3 - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+lines, block = [], False
+for raw in text.splitlines():
+    line = raw.split("//")[0].strip()
+    if block:
+        if line == ")":
+            block = False
+            continue
+        if "=>" in line:
+            lines.append(line)
+        continue
+    if re.match(r"^replace\s*\($", line):
+        block = True
+    elif line.startswith("replace ") and "=>" in line:
+        lines.append(line[len("replace "):].strip())
+for l in lines:
+    rhs = l.split("=>", 1)[1].strip()
+    if rhs.startswith(".") or rhs.startswith("/"):
+        continue
+    print("replace " + l)
+PY
+}
+
+# go.mod file of module@version, from the module cache (downloads it).
+gomod_of() { go mod download -json "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); e=d.get("Error"); print(d["GoMod"]) if not e else sys.exit("go mod download '"$1"': "+e)'; }
+moddir_of() { go mod download -json "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); e=d.get("Error"); print(d["Dir"]) if not e else sys.exit("go mod download '"$1"': "+e)'; }
+
+declare -a RESULTS=()
+FAILED=()
+run_piece() { # name func outputs...
+  local name="$1" fn="$2"; shift 2
+  if [[ -n "$ONLY" && "$ONLY" != *",$name,"* ]]; then return 0; fi
+  local log="$LOGS/$name.log" t0 out missing=0
+  for out in "$@"; do [[ -x "$BIN/$out" ]] || missing=1; done
+  if [[ $# -gt 0 && $missing -eq 0 ]]; then
+    RESULTS+=("$(printf '%-28s %-8s %8s  %s' "$name" cached "-" "")")
+    echo "[$name] cached"
+    return 0
+  fi
+  echo "[$name] building (log: $log)"
+  t0="$(now)"
+  # Run in a background subshell: errexit stays active inside it (it would not in an `if` list).
+  ( set -E; trap 'echo "bootstrap: command failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR; "$fn" ) \
+    >"$log" 2>&1 &
+  if wait "$!"; then
+    for out in "$@"; do
+      if [[ ! -x "$BIN/$out" ]]; then
+        echo "build step finished but $BIN/$out is missing" >>"$log"; missing=2
+      fi
+    done
+  else
+    missing=2
+  fi
+  local secs; secs="$(elapsed "$t0")"
+  if [[ $missing -eq 2 ]]; then
+    FAILED+=("$name")
+    RESULTS+=("$(printf '%-28s %-8s %7ss  %s' "$name" FAILED "$secs" "$log")")
+    echo "[$name] FAILED after ${secs}s — why (last lines of $log):" >&2
+    tail -n 25 "$log" | sed "s/^/[$name]   /" >&2
+  else
+    RESULTS+=("$(printf '%-28s %-8s %7ss  %s' "$name" built "$secs" "")")
+    echo "[$name] built in ${secs}s"
+  fi
+}
+
+# ---------------------------------------------------------------- pieces
+piece_pins() {
+  # requirements.txt (owned by the Python program) must pin the SDKs matching the engine.
+  local req="$REPO/requirements.txt" bad=0
+  if [[ ! -f "$req" ]]; then echo "no requirements.txt yet: nothing to check"; return 0; fi
+  check() { # name expected
+    local got re="${1//-/[-_]}"
+    got="$(grep -iE "^[[:space:]]*$re[[:space:]]*==" "$req" | head -1 | sed -E 's/.*==[[:space:]]*([^[:space:];#]+).*/\1/' || true)"
+    if [[ -z "$got" ]]; then echo "requirements.txt does not pin $1==$2"; bad=1
+    elif [[ "$got" != "$2" ]]; then echo "requirements.txt pins $1==$got but scripts/versions.env says $2"; bad=1
+    else echo "ok: $1==$2"; fi
+  }
+  check pulumi "$PULUMI_VERSION"
+  check pulumi-kubernetes "$PULUMI_KUBERNETES_VERSION"
+  if [[ -n "$PULUMI_RANDOM_VERSION" ]]; then
+    check pulumi-random "$PULUMI_RANDOM_VERSION"
+  elif grep -qiE '^[[:space:]]*pulumi[-_]random' "$req"; then
+    echo "requirements.txt lists pulumi-random, but its provider (pulumi-resource-random) cannot be built here (see docs/engine.md)"; bad=1
+  fi
+  return $bad
+}
+
+piece_go() {
+  command -v go >/dev/null || { echo "go toolchain not found on PATH (need Go >= 1.24)"; return 1; }
+  local gv; gv="$(go env GOVERSION)"; echo "go: $gv"
+  python3 - "$gv" <<'PY'
+import re, sys
+m = re.match(r"go(\d+)\.(\d+)", sys.argv[1])
+if not m or (int(m.group(1)), int(m.group(2))) < (1, 24):
+    sys.exit(f"Go {sys.argv[1]} is too old: k8s.io/kubernetes and pulumi need Go >= 1.24")
+PY
+  go env GOPROXY GOMODCACHE GOCACHE
+  command -v python3 >/dev/null && command -v sha256sum >/dev/null
+}
+
+pulumi_module() { # dir sdk-version extra-require...: a build module next to pkg/v3 (repeats its replaces)
+  local d="$1" sdkv="$2"; shift 2
+  mkdir -p "$d"
+  local pkgmod; pkgmod="$(gomod_of "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION")"
+  {
+    echo "module meshstack.local/build/$(basename "$d")"
+    echo
+    echo "go 1.24"
+    echo
+    echo "require ("
+    echo "  github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION"
+    echo "  github.com/pulumi/pulumi/sdk/v3 $sdkv"
+    for r in "$@"; do echo "  $r"; done
+    echo ")"
+    echo
+    nonlocal_replaces "$pkgmod"
+  } >"$d/go.mod"
+  cat "$d/go.mod"
+}
+
+PULUMI_LDFLAGS() { echo "$LDFLAGS_BASE -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"; }
+
+piece_pulumi() {
+  # The pkg/v3 tag is one commit later than the sdk/v3 tag and uses an sdk change made in between;
+  # that commit of sdk/v3 is not served, so the CLI is compiled with PULUMI_CLI_SDK_GO_VERSION.
+  pulumi_module "$WORK/pulumi-cli" "$PULUMI_CLI_SDK_GO_VERSION"
+  cd "$WORK/pulumi-cli"
+  go build -trimpath -ldflags="$(PULUMI_LDFLAGS)" -o "$BIN/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  mv -f "$BIN/pulumi.tmp" "$BIN/pulumi"
+  "$BIN/pulumi" version
+}
+
+piece_pulumi_language_python() {
+  pulumi_module "$WORK/pulumi-language-python" "v$PULUMI_VERSION" \
+    "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3 $PULUMI_LANGUAGE_PYTHON_GO_VERSION"
+  cd "$WORK/pulumi-language-python"
+  go build -trimpath -ldflags="$(PULUMI_LDFLAGS)" -o "$BIN/pulumi-language-python.tmp" \
+    github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3
+  # The language host runs programs through this shim, looked up next to its own executable.
+  local sdkdir; sdkdir="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
+  install -m 0755 "$sdkdir/python/cmd/pulumi-language-python-exec" "$BIN/pulumi-language-python-exec"
+  mv -f "$BIN/pulumi-language-python.tmp" "$BIN/pulumi-language-python"
+}
+
+piece_pulumi_resource_kubernetes() {
+  local d="$WORK/kubernetes-provider" m="github.com/pulumi/pulumi-kubernetes/provider/v4"
+  mkdir -p "$d/cmd"
+  local provmod provdir
+  provmod="$(gomod_of "$m@$PULUMI_KUBERNETES_PROVIDER_GO_VERSION")"
+  provdir="$(moddir_of "$m@$PULUMI_KUBERNETES_PROVIDER_GO_VERSION")"
+  {
+    echo "module meshstack.local/build/kubernetes-provider"
+    echo
+    echo "go 1.24"
+    echo
+    echo "require ("
+    echo "  $m $PULUMI_KUBERNETES_PROVIDER_GO_VERSION"
+    echo "  github.com/pulumi/pulumi-kubernetes/sdk/v4 v$PULUMI_KUBERNETES_VERSION"
+    echo ")"
+    echo
+    nonlocal_replaces "$provmod"
+  } >"$d/go.mod"
+  cat "$d/go.mod"
+  # main.go embeds schema-embed.json / terraform-mapping-embed.json, which upstream generates (git-ignored)
+  # from the committed schema.json / terraform-mapping.json: do the same (schema gets the version).
+  cp "$provdir/cmd/pulumi-resource-kubernetes/main.go" "$d/cmd/main.go"
+  chmod u+w "$d/cmd/main.go"
+  python3 - "$provdir/cmd/pulumi-resource-kubernetes" "$d/cmd" "$PULUMI_KUBERNETES_VERSION" <<'PY'
+import json, sys, os
+src, dst, version = sys.argv[1:4]
+schema = json.load(open(os.path.join(src, "schema.json")))
+schema["version"] = version
+json.dump(schema, open(os.path.join(dst, "schema-embed.json"), "w"), separators=(",", ":"))
+mapping = json.load(open(os.path.join(src, "terraform-mapping.json")))
+json.dump(mapping, open(os.path.join(dst, "terraform-mapping-embed.json"), "w"), separators=(",", ":"))
+PY
+  cd "$d"
+  go build -trimpath \
+    -ldflags="$LDFLAGS_BASE -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" \
+    -o "$BIN/pulumi-resource-kubernetes.tmp" ./cmd
+  mv -f "$BIN/pulumi-resource-kubernetes.tmp" "$BIN/pulumi-resource-kubernetes"
+}
+
+piece_pulumi_resource_random() {
+  if [[ -z "$PULUMI_RANDOM_PROVIDER_GO_VERSION" ]]; then
+    echo "not requested (PULUMI_RANDOM_PROVIDER_GO_VERSION is empty in versions.env)"; return 0
+  fi
+  # Attempted only when pinned; upstream's module is not served by the Go proxy (docs/engine.md),
+  # so this reports the proxy's exact answer.
+  go mod download -json "github.com/pulumi/pulumi-random/provider/v4@$PULUMI_RANDOM_PROVIDER_GO_VERSION"
+  echo "github.com/pulumi/pulumi-random/provider/v4 is downloadable, but building it (nested ./shim module,"
+  echo "generated schema-embed.json/bridge-metadata.json) is not implemented in this recipe"
+  return 1
+}
+
+piece_etcd() {
+  local d="$WORK/etcd"
+  mkdir -p "$d"
+  cat >"$d/go.mod" <<EOF
+module meshstack.local/build/etcd
+
+go 1.24
+
+require (
+  go.etcd.io/etcd/server/v3 $ETCD_VERSION
+  go.etcd.io/etcd/api/v3 $ETCD_VERSION
+  go.etcd.io/etcd/client/pkg/v3 $ETCD_VERSION
+  go.etcd.io/etcd/client/v3 $ETCD_VERSION
+  go.etcd.io/etcd/pkg/v3 $ETCD_VERSION
+)
+EOF
+  nonlocal_replaces "$(gomod_of "go.etcd.io/etcd/server/v3@$ETCD_VERSION")" >>"$d/go.mod"
+  # The etcd command is a one-line main around etcdmain (upstream's root module only adds replaces).
+  cat >"$d/main.go" <<'EOF'
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+EOF
+  cat "$d/go.mod"
+  cd "$d"
+  go build -trimpath -ldflags="$LDFLAGS_BASE" -o "$BIN/etcd.tmp" .
+  mv -f "$BIN/etcd.tmp" "$BIN/etcd"
+  "$BIN/etcd" --version
+}
+
+k8s_module() {
+  local d="$WORK/kubernetes"
+  mkdir -p "$d"
+  if [[ -f "$d/.ready" ]]; then return 0; fi
+  local kmod minorpatch staging s avail
+  kmod="$(gomod_of "k8s.io/kubernetes@$KUBERNETES_VERSION")"
+  minorpatch="v0.${KUBERNETES_VERSION#v1.}"
+  staging="$(grep -oE 'k8s\.io/[A-Za-z0-9._-]+ => \./staging/' "$kmod" | awk '{print $1}' | sort -u)"
+  # Which staging modules does the proxy serve at v0.X.Y? (sample-* ones are not; they are not needed
+  # by the binaries, so they get an empty local stand-in only to satisfy the module graph.)
+  # shellcheck disable=SC2086
+  avail="$( { go mod download -json $(for s in $staging; do echo "$s@$minorpatch"; done) 2>/dev/null || true; } \
+           | python3 -c '
+import json, sys
+dec = json.JSONDecoder(); buf = sys.stdin.read(); i = 0
+while True:
+    while i < len(buf) and buf[i].isspace(): i += 1
+    if i >= len(buf): break
+    d, i = dec.raw_decode(buf, i)
+    if not d.get("Error"): print(d["Path"])
+')"
+  {
+    echo "module meshstack.local/build/kubernetes"
+    echo
+    echo "go 1.24"
+    echo
+    echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
+    echo
+    for s in $staging; do
+      if grep -qx "$s" <<<"$avail"; then
+        echo "replace $s => $s $minorpatch"
+      else
+        mkdir -p "$d/stub/$s"; printf 'module %s\n\ngo 1.24\n' "$s" >"$d/stub/$s/go.mod"
+        echo "replace $s => ./stub/$s"
+      fi
+    done
+    nonlocal_replaces "$kmod"
+  } >"$d/go.mod"
+  cat "$d/go.mod"
+  touch "$d/.ready"
+}
+
+k8s_build() { # cmd-name
+  k8s_module
+  cd "$WORK/kubernetes"
+  local v="$KUBERNETES_VERSION" mm="${KUBERNETES_VERSION#v}"
+  local major="${mm%%.*}" rest="${mm#*.}"; local minor="${rest%%.*}"
+  local bd; bd="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  local x=""
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    x+=" -X $p.gitVersion=$v -X $p.gitMajor=$major -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$bd"
+  done
+  go build -trimpath -ldflags="$LDFLAGS_BASE$x" -o "$BIN/$1.tmp" "k8s.io/kubernetes/cmd/$1"
+  mv -f "$BIN/$1.tmp" "$BIN/$1"
+  "$BIN/$1" --version 2>/dev/null || "$BIN/$1" version --client
+}
+piece_kube_apiserver() { k8s_build kube-apiserver; }
+piece_kube_controller_manager() { k8s_build kube-controller-manager; }
+piece_kube_scheduler() { k8s_build kube-scheduler; }
+piece_kubectl() { k8s_build kubectl; }
+
+piece_kwok() {
+  # sigs.k8s.io/kwok has no replace directives: go install works directly.
+  GOFLAGS="-buildvcs=false" GOBIN="$WORK/kwok-bin" go install -trimpath \
+    -ldflags="$LDFLAGS_BASE -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" \
+    "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  install -m 0755 "$WORK/kwok-bin/kwok" "$BIN/kwok"
+  "$BIN/kwok" --version || true
+}
+
+piece_plugins() {
+  # Register the providers in PULUMI_HOME's plugin cache under the exact versions the Python SDKs ask
+  # for, so the engine never tries to download them (they are also found on PATH).
+  export PULUMI_HOME="$PULUMI_HOME_DIR" PULUMI_SKIP_UPDATE_CHECK=true
+  "$BIN/pulumi" plugin install resource kubernetes "$PULUMI_KUBERNETES_VERSION" \
+    --file "$BIN/pulumi-resource-kubernetes"
+  "$BIN/pulumi" plugin ls
+  touch "$PULUMI_HOME_DIR/.plugins-$PULUMI_KUBERNETES_VERSION"
+  ln -sf "$BIN/pulumi" "$BIN/.plugins-ok"  # marker for run_piece
+}
+
+# ---------------------------------------------------------------- main
+T_ALL="$(now)"
+echo "bootstrap: stamp $STAMP -> $TOOLS"
+if [[ -z "$ONLY" && -f "$TOOLS/.complete" ]]; then
+  echo "bootstrap: cache hit (all tools present for this stamp)"
+fi
+
+run_piece pins piece_pins
+run_piece go piece_go
+run_piece pulumi piece_pulumi pulumi
+run_piece pulumi-language-python piece_pulumi_language_python pulumi-language-python pulumi-language-python-exec
+run_piece pulumi-resource-kubernetes piece_pulumi_resource_kubernetes pulumi-resource-kubernetes
+if [[ -n "$PULUMI_RANDOM_PROVIDER_GO_VERSION" ]]; then
+  run_piece pulumi-resource-random piece_pulumi_resource_random pulumi-resource-random
+else
+  echo "[pulumi-resource-random] NOT BUILT: github.com/pulumi/pulumi-random/provider/v4 is not served by the Go proxy" \
+       "at any version (docs/engine.md); not pinned in versions.env, so Python programs must not use pulumi_random."
+  RESULTS+=("$(printf '%-28s %-8s %8s  %s' pulumi-resource-random "n/a" "-" "provider module not served (not pinned)")")
+fi
+run_piece etcd piece_etcd etcd
+run_piece kube-apiserver piece_kube_apiserver kube-apiserver
+run_piece kube-controller-manager piece_kube_controller_manager kube-controller-manager
+run_piece kube-scheduler piece_kube_scheduler kube-scheduler
+run_piece kubectl piece_kubectl kubectl
+run_piece kwok piece_kwok kwok
+if [[ -x "$BIN/pulumi" && -x "$BIN/pulumi-resource-kubernetes" ]]; then
+  run_piece plugins piece_plugins .plugins-ok
+elif [[ -z "$ONLY" || "$ONLY" == *",plugins,"* ]]; then
+  FAILED+=(plugins)
+  RESULTS+=("$(printf '%-28s %-8s %8s  %s' plugins FAILED "-" "needs pulumi and pulumi-resource-kubernetes")")
+fi
+
+echo
+echo "bootstrap: summary (stamp $STAMP)"
+printf '%s\n' "${RESULTS[@]}"
+TOTAL="$(elapsed "$T_ALL")"
+{ date -u +%FT%TZ; printf '%s\n' "${RESULTS[@]}"; echo "total ${TOTAL}s"; } >>"$LOGS/timings.txt"
+echo "total: ${TOTAL}s"
+if [[ ${#FAILED[@]} -gt 0 ]]; then
+  echo "bootstrap: FAILED pieces: ${FAILED[*]} (logs in $LOGS)" >&2
+  exit 1
+fi
+[[ -n "$ONLY" ]] || touch "$TOOLS/.complete"
+echo
+echo "bootstrap: OK. Use:"
+print_env
