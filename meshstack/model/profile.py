@@ -14,7 +14,7 @@ offered: it needs the cni and ztunnel charts and a different injection model (se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from meshstack.model.resources import Resources
@@ -79,17 +79,8 @@ class Profile:
 
     @classmethod
     def minimal(cls) -> Profile:
-        """istioctl's ``minimal``: the control plane only; no gateways."""
-        return cls(
-            name=ProfileName.MINIMAL,
-            ingress_gateway=False,
-            egress_gateway=False,
-            access_logging=False,
-            trace_sampling=1.0,
-            istiod_resources=Resources.of("500m", "2048Mi"),
-            proxy_resources=Resources.of("100m", "128Mi", "2000m", "1024Mi"),
-            gateway_resources=Resources.of("100m", "128Mi", "2000m", "1024Mi"),
-        )
+        """istioctl's ``minimal``: the control plane only (the default profile without gateways)."""
+        return replace(cls.default(), name=ProfileName.MINIMAL, ingress_gateway=False)
 
     @classmethod
     def named(cls, name: ProfileName | str) -> Profile:
