@@ -16,7 +16,7 @@ from meshstack.model.profile import Profile, ProfileName
 from meshstack.render import control_plane as render
 from meshstack.render.revision_tags import revision_tag_webhooks
 from meshstack.schemas import KUBERNETES_VERSION, validate_manifests
-from tests.harness import Recording, run_stack
+from tests.harness import Recording, config_error, run_stack
 from tools.mockrun import redact
 
 CHART = "kubernetes:helm.sh/v4:Chart"
@@ -154,9 +154,18 @@ def test_profile_fills_only_what_the_stack_leaves_unset() -> None:
 
 
 def test_minimal_profile_installs_no_gateways() -> None:
-    rec = run_stack("dev", mesh={"profile": "minimal"})
+    rec = run_stack("dev", mesh={"profile": "minimal"}, apps={"bookinfo": {"expose": False}})
     assert not rec.find(type=CHART, name="gateways-ingress") and not rec.find(kind="Gateway")
     assert "ingress" not in rec.outputs
+
+
+def test_exposing_apps_without_an_ingress_fails_before_anything_is_registered() -> None:
+    message, registered = config_error("dev", mesh={"profile": "minimal"})
+    assert (
+        "  meshstack:apps.bookinfo.expose: this stack has no ingress gateway to expose the app through"
+        in message.splitlines()
+    )
+    assert registered == []
 
 
 def test_dev_demo_profile_has_egress_and_prod_default_has_not(dev: Recording, prod: Recording) -> None:

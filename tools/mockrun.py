@@ -143,7 +143,10 @@ def redact(value: Any) -> Any:
     so integral floats become ints again (``replicas: 3``, not ``3.0``).
     """
     if rpc.is_rpc_secret(value):
-        return REDACTED
+        inner = rpc.unwrap_rpc_secret(value)
+        # A secret map (a Secret's whole stringData) keeps its keys, so the object still has
+        # its shape; only the values are hidden.
+        return {k: REDACTED for k in inner} if isinstance(inner, dict) else REDACTED
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -316,7 +319,7 @@ def _run(
     SETTINGS.feature_support = {}
     # What the real runtime does before a program runs: ask the monitor which features
     # (secrets, transforms, …) it supports. Without it the SDK refuses resource transforms.
-    _sync_await(_load_monitor_feature_support())
+    _sync_await(_load_monitor_feature_support())  # type: ignore[no-untyped-call]
     root = pulumi.runtime.get_root_resource()
 
     def body() -> None:

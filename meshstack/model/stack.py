@@ -75,6 +75,17 @@ class StackSpec(Model):
                 problems.append(
                     (f"gateways.{name}.revision", f"{gw.revision} is neither a revision nor a tag; allowed: {allowed}")
                 )
+        if self.apps.enabled:
+            if self.apps.namespace in self.namespaces:
+                problems.append(
+                    (
+                        f"namespaces.{self.apps.namespace}",
+                        "is the apps namespace (apps.namespace), which the apps create and label themselves; "
+                        "remove it here or give the apps another namespace",
+                    )
+                )
+            if self.apps.namespace in self.reserved_namespaces:
+                problems.append(("apps.namespace", "is a control-plane or gateway namespace; pick another name"))
         problems += [(f"gateways.{p}", m) for p, m in gateway_problems(self.gateways)]
         problems += [(f"addons.{p}", m) for p, m in self.addons.problems()]
         if self.environment is Environment.PROD:
