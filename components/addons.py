@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_random as random
 
 from components.native import kubernetes_object, resource_name
+from components.secret import generated_secret
 from meshstack.model.addons import AddonsConfig
+from meshstack.model.secrets import SecretGenerator
 from meshstack.render.addons import grafana, jaeger, kiali, prometheus
 
 
@@ -26,6 +27,8 @@ class MeshAddonsArgs:
     namespace: str
     #: What the addons wait for (the control-plane namespace at least).
     after: Sequence[pulumi.Resource]
+    #: Who generates the Grafana password and the Kiali signing key.
+    secret_generator: SecretGenerator = SecretGenerator.RANDOM
 
 
 class MeshAddons(pulumi.ComponentResource):
@@ -39,15 +42,10 @@ class MeshAddons(pulumi.ComponentResource):
         if addons.jaeger.enabled:
             self._install("jaeger", jaeger.manifests(addons.jaeger, ns), args.after)
         if addons.grafana.enabled:
-            self.grafana_password = random.RandomPassword(
-                f"{name}-grafana-admin-password",
-                length=24,
-                special=False,
-                opts=pulumi.ResourceOptions(parent=self),
+            self.grafana_password = generated_secret(
+                f"{name}-grafana-admin-password", 24, args.secret_generator, pulumi.ResourceOptions(parent=self)
             )
-            secret = grafana.admin_secret(
-                ns, addons.grafana.admin_user, pulumi.Output.secret(self.grafana_password.result)
-            )
+            secret = grafana.admin_secret(ns, addons.grafana.admin_user, self.grafana_password)
             self._install(
                 "grafana",
                 [secret, *grafana.manifests(addons.grafana, ns, with_jaeger=addons.jaeger.enabled)],
@@ -55,10 +53,10 @@ class MeshAddons(pulumi.ComponentResource):
                 reads=self._services("prometheus", "jaeger"),
             )
         if addons.kiali.enabled:
-            self.kiali_signing_key = random.RandomPassword(
-                f"{name}-kiali-signing-key", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+            self.kiali_signing_key = generated_secret(
+                f"{name}-kiali-signing-key", 32, args.secret_generator, pulumi.ResourceOptions(parent=self)
             )
-            secret = kiali.signing_key_secret(ns, pulumi.Output.secret(self.kiali_signing_key.result))
+            secret = kiali.signing_key_secret(ns, self.kiali_signing_key)
             self._install(
                 "kiali",
                 [secret, *kiali.manifests(addons, ns)],

@@ -51,7 +51,12 @@ class MeshPlatform(pulumi.ComponentResource):
         )
         self.addons = MeshAddons(
             "addons",
-            MeshAddonsArgs(addons=spec.addons, namespace=spec.mesh.namespace, after=[self.control_plane.ns]),
+            MeshAddonsArgs(
+                addons=spec.addons,
+                namespace=spec.mesh.namespace,
+                after=[self.control_plane.ns],
+                secret_generator=spec.secrets.generator,
+            ),
             child,
         )
         self.mesh_ref = render.mesh_ref(spec)

@@ -25,8 +25,10 @@ DEV: Final[dict[str, Any]] = {
         "retainOnDelete": False,
         "protect": False,
     },
-    # One gateway replica each, no HPA, no PDB (the profile decides which gateways exist).
-    "gateways": {"ingress": {"replicas": 1}, "egress": {"replicas": 1}},
+    # One gateway replica each, no HPA, no PDB (the profile decides which gateways exist). The
+    # ingress Service is a NodePort: dev clusters (kind, minikube, the embedded one of `make up`)
+    # have no load-balancer controller, and a LoadBalancer Service would wait for an address forever.
+    "gateways": {"ingress": {"replicas": 1, "serviceType": "NodePort"}, "egress": {"replicas": 1}},
     "addons": {
         "prometheus": {"enabled": True, "retention": "1d"},
         # Anyone reaching the port-forward may look: dev only (refused in prod by StackSpec).

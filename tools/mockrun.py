@@ -183,6 +183,9 @@ class MeshMocks(pulumi.runtime.Mocks):
             state["result"] = "x" * length
             if args.typ.endswith("RandomPassword"):
                 state["bcryptHash"] = "$2a$10$" + "x" * 53
+        if args.typ == "pulumi-python:dynamic:Resource" and "length" in args.inputs:
+            # components.secret.GeneratedToken: the provider would draw a token on create.
+            state["value"] = "x" * int(args.inputs["length"])
         if args.typ == "random:index/randomBytes:RandomBytes":
             state["base64"] = "eA==" * 8
             state["hex"] = "78" * 32

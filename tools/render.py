@@ -74,12 +74,15 @@ def chart_of(res: Registered) -> dict[str, Any]:
 
 
 def other_of(res: Registered) -> dict[str, Any]:
+    inputs = redact(res.inputs)
+    if "__provider" in inputs:  # a dynamic resource's pickled provider: code, not reviewable config
+        inputs["__provider"] = "<serialized dynamic provider>"
     return {
         "type": res.type,
         "name": res.name,
         "parent": res.parent.split("::")[-1] if res.parent else None,
         "custom": res.custom,
-        "inputs": redact(res.inputs),
+        "inputs": inputs,
     }
 
 

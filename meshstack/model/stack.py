@@ -16,6 +16,7 @@ from meshstack.model.kubernetes import KubernetesConfig
 from meshstack.model.mesh import MeshConfig, MtlsMode
 from meshstack.model.namespace import WorkloadNamespace
 from meshstack.model.profile import Profile, ProfileName
+from meshstack.model.secrets import SecretsConfig
 
 
 class StackSpec(Model):
@@ -32,6 +33,7 @@ class StackSpec(Model):
     )
     addons: AddonsConfig = Field(default_factory=AddonsConfig)
     apps: AppsConfig = Field(default_factory=AppsConfig)
+    secrets: SecretsConfig = Field(default_factory=SecretsConfig)
 
     @model_validator(mode="before")
     @classmethod
