@@ -173,3 +173,48 @@ def test_gateway_api_refuses_faults(scenario: str) -> None:
 def test_every_scenario_is_covered() -> None:
     for scenario in BookinfoScenario:
         assert render(scenario.value)
+
+
+# --- weights override: one canary step is one config value ---------------------------------------
+
+
+def test_weights_override_replaces_the_scenarios_route_for_that_service() -> None:
+    from tests.harness import run_stack
+
+    base = run_stack("dev")
+    moved = run_stack("dev", apps={"bookinfo": {"weights": {"reviews": {"v1": 70, "v2": 30}}}})
+    vs = moved.one(kind="VirtualService", namespace="bookinfo", k8s_name="reviews")
+    assert [(d["destination"]["subset"], d["weight"]) for d in vs.inputs["spec"]["http"][0]["route"]] == [
+        ("v1", 70),
+        ("v2", 30),
+    ]
+    # Exactly one Kubernetes object differs from the committed dev stack: the reviews route.
+    before = {(r.type, r.name): r.inputs for r in base.kubernetes_objects}
+    after = {(r.type, r.name): r.inputs for r in moved.kubernetes_objects}
+    assert before.keys() == after.keys()
+    assert [key for key in before if before[key] != after[key]] == [(vs.type, vs.name)]
+
+
+@pytest.mark.parametrize(
+    ("weights", "expected"),
+    [
+        (
+            {"reviews": {"v1": 70, "v2": 20}},
+            "meshstack:apps.bookinfo.weights.reviews: weights sum to 90; Istio routes need exactly 100",
+        ),
+        (
+            {"reviews": {"v1": 50, "v4": 50}},
+            "meshstack:apps.bookinfo.weights.reviews.v4: reviews has no version v4; allowed: v1, v2, v3",
+        ),
+        (
+            {"reviewz": {"v1": 100}},
+            "meshstack:apps.bookinfo.weights.reviewz: not a Bookinfo service; allowed: productpage, details, reviews, ratings",
+        ),
+    ],
+)
+def test_bad_weights_name_their_path(weights: dict[str, dict[str, int]], expected: str) -> None:
+    from tests.harness import config_error
+
+    message, registered = config_error("dev", apps={"bookinfo": {"weights": weights}})
+    assert f"  {expected}" in message.splitlines()
+    assert registered == []

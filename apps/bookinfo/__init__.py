@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from meshstack.errors import fail_all
 from meshstack.model.app import AppSpec, ServicePort, Version
 from meshstack.model.base import Model
 from meshstack.model.policy import ClientTls, Exposure, Fault, HttpRoute, Match
@@ -52,6 +53,38 @@ class BookinfoConfig(Model):
     image_registry: str = Field("docker.io/istio", min_length=1, pattern=r"^[a-z0-9][a-z0-9./:-]*$")
     image_tag: str = Field("1.20.3", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
     replicas: int = Field(1, ge=0, le=100, description="Pods per version. Default: 1.")
+    weights: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="Weighted split per service, replacing the scenario's routes for that service, "
+        "e.g. {reviews: {v1: 90, v2: 10}} to move a canary one step. Default: none (the scenario decides).",
+    )
+
+    @model_validator(mode="after")
+    def _weights_are_a_split(self) -> BookinfoConfig:
+        problems: list[tuple[str, str]] = []
+        for svc, split in self.weights.items():
+            if svc not in VERSIONS:
+                problems.append((f"weights.{svc}", f"not a Bookinfo service; allowed: {', '.join(SERVICES)}"))
+                continue
+            for version, weight in split.items():
+                if version not in VERSIONS[svc]:
+                    problems.append(
+                        (
+                            f"weights.{svc}.{version}",
+                            f"{svc} has no version {version}; allowed: {', '.join(VERSIONS[svc])}",
+                        )
+                    )
+                elif not 0 <= weight <= 100:
+                    problems.append((f"weights.{svc}.{version}", f"expected a weight between 0 and 100, got {weight}"))
+            if split and sum(split.values()) != 100:
+                problems.append(
+                    (f"weights.{svc}", f"weights sum to {sum(split.values())}; Istio routes need exactly 100")
+                )
+            if not split:
+                problems.append((f"weights.{svc}", "expected at least one version with a weight"))
+        if err := fail_all(problems):
+            raise err
+        return self
 
 
 Routes = dict[str, list[HttpRoute]]
@@ -113,6 +146,8 @@ def _version(config: BookinfoConfig, svc: str, version: str) -> Version:
 def bookinfo_apps(config: BookinfoConfig) -> dict[str, AppSpec]:
     """The four Bookinfo apps for ``config.scenario``."""
     routes = PRESETS[config.scenario]()
+    for svc, split in config.weights.items():
+        routes[svc] = [HttpRoute.weighted_split(split)]
     out: dict[str, AppSpec] = {}
     for svc in SERVICES:
         out[svc] = AppSpec(
