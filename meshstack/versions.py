@@ -1,7 +1,10 @@
 """Pinned upstream versions, in one place. Stack config may override the Istio version."""
 
 #: Istio release installed when a stack does not set ``mesh.version`` (charts base/istiod/gateway).
-ISTIO_VERSION = "1.30.0"
+#: 1.29.1 is the newest release whose chart sources the Go module proxy serves (istio.io/istio at the
+#: tag's commit; no 1.30.x commit is served), so offline charts exist for it: scripts/istio_charts.sh,
+#: docs/offline-charts.md.
+ISTIO_VERSION = "1.29.1"
 #: Official Istio Helm chart repository (override with ``mesh.chartRepository`` for a mirror,
 #: an ``oci://`` registry or a local directory of unpacked charts).
 ISTIO_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
