@@ -22,5 +22,5 @@ JAEGER_VERSION = "2.12.0"
 KIALI_VERSION = "v2.18.0"
 #: Release of the ``istio.io/api`` Go module whose CRDs (``kubernetes/customresourcedefinitions.gen.yaml``,
 #: the source of Istio's ``crd-all.gen.yaml``) validate rendered Istio resources in tests. Same minor
-#: as ISTIO_VERSION; the module proxy does not serve v1.30.0 of istio.io/api, hence a patch release.
-ISTIO_API_SCHEMA_VERSION = "v1.30.3"
+#: as ISTIO_VERSION.
+ISTIO_API_SCHEMA_VERSION = "v1.29.1"

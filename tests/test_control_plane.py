@@ -16,6 +16,7 @@ from meshstack.model.profile import Profile, ProfileName
 from meshstack.render import control_plane as render
 from meshstack.render.revision_tags import revision_tag_webhooks
 from meshstack.schemas import KUBERNETES_VERSION, validate_manifests
+from meshstack.versions import ISTIO_VERSION
 from tests.harness import Recording, config_error, run_stack
 from tools.mockrun import redact
 
@@ -79,7 +80,7 @@ def test_charts_are_pinned_official_istio_charts(stack: str, request: pytest.Fix
     charts = {c.name: c for c in rec.helm_charts}
     assert set(charts) >= {"mesh-base", "mesh-istiod", "gateways-ingress"}
     for chart in charts.values():
-        assert chart.inputs["version"] == "1.30.0"
+        assert chart.inputs["version"] == ISTIO_VERSION
         assert chart.inputs["repositoryOpts"]["repo"] == "https://istio-release.storage.googleapis.com/charts"
     assert {c.inputs["chart"] for c in charts.values()} <= {"base", "istiod", "gateway"}
     assert values(charts["mesh-base"])["base"]["enableCRDTemplates"] is True
@@ -88,9 +89,10 @@ def test_charts_are_pinned_official_istio_charts(stack: str, request: pytest.Fix
 @pytest.mark.parametrize(
     ("repository", "chart", "repo", "version"),
     [
-        ("oci://registry.example/istio", "oci://registry.example/istio/istiod", None, "1.30.0"),
+        ("oci://registry.example/istio", "oci://registry.example/istio/istiod", None, ISTIO_VERSION),
         ("/opt/charts", "/opt/charts/istiod", None, None),
-        ("https://mirror.example/charts", "istiod", "https://mirror.example/charts", "1.30.0"),
+        ("/opt/istio-charts-{version}", f"/opt/istio-charts-{ISTIO_VERSION}/istiod", None, None),
+        ("https://mirror.example/charts", "istiod", "https://mirror.example/charts", ISTIO_VERSION),
     ],
 )
 def test_chart_repository_is_overridable(repository: str, chart: str, repo: str | None, version: str | None) -> None:

@@ -100,7 +100,8 @@ class MeshConfig(Model):
         ISTIO_CHART_REPOSITORY,
         min_length=1,
         description="Where the charts come from: an https:// Helm repository, an oci:// registry, or a local "
-        "directory holding unpacked base/, istiod/ and gateway/ charts (air-gapped installs).",
+        "directory holding unpacked base/, istiod/ and gateway/ charts (air-gapped installs; a {version} in its "
+        "path is replaced by each revision's Istio version, see scripts/istio_charts.sh).",
     )
     namespace: Name = Field("istio-system", description="The control-plane (root) namespace.")
     profile: ProfileName = Field(

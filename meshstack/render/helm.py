@@ -26,5 +26,8 @@ def chart_source(repository: str, chart: str, version: str) -> ChartSource:
         return ChartSource(chart=f"{repository.rstrip('/')}/{chart}", repository=None, version=version)
     if repository.startswith(("http://", "https://")):
         return ChartSource(chart=chart, repository=repository, version=version)
-    path = repository.removeprefix("file://")
+    # A local directory holds one release's unpacked charts; ``{version}`` in its path selects the
+    # directory of each revision's release (``~/.cache/meshstack/istio-charts-{version}``), so
+    # offline canary upgrades can run two releases side by side.
+    path = repository.removeprefix("file://").replace("{version}", version)
     return ChartSource(chart=os.path.join(os.path.expanduser(path), chart), repository=None, version=None)
