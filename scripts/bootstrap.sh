@@ -228,6 +228,10 @@ piece_pulumi_language_python() {
   # The language host runs programs through this shim, looked up next to its own executable.
   local sdkdir; sdkdir="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
   install -m 0755 "$sdkdir/python/cmd/pulumi-language-python-exec" "$BIN/pulumi-language-python-exec"
+  # The scripts the CLI distribution ships beside it: the plugin serving Python dynamic providers
+  # (pulumi.dynamic) and the Python policy-pack analyzer.
+  install -m 0755 "$sdkdir/python/dist/pulumi-resource-pulumi-python" "$BIN/pulumi-resource-pulumi-python"
+  install -m 0755 "$sdkdir/python/dist/pulumi-analyzer-policy-python" "$BIN/pulumi-analyzer-policy-python"
   mv -f "$BIN/pulumi-language-python.tmp" "$BIN/pulumi-language-python"
 }
 
@@ -409,7 +413,8 @@ fi
 run_piece pins piece_pins
 run_piece go piece_go
 run_piece pulumi piece_pulumi pulumi
-run_piece pulumi-language-python piece_pulumi_language_python pulumi-language-python pulumi-language-python-exec
+run_piece pulumi-language-python piece_pulumi_language_python pulumi-language-python pulumi-language-python-exec \
+  pulumi-resource-pulumi-python pulumi-analyzer-policy-python
 run_piece pulumi-resource-kubernetes piece_pulumi_resource_kubernetes pulumi-resource-kubernetes
 if [[ -n "$PULUMI_RANDOM_PROVIDER_GO_VERSION" ]]; then
   run_piece pulumi-resource-random piece_pulumi_resource_random pulumi-resource-random
