@@ -4,7 +4,7 @@
 etcd + kube-apiserver + kube-controller-manager + kube-scheduler + kwok (fake nodes: Pods get
 scheduled and marked Ready without a container runtime, so Deployments become Available).
 
-    scripts/cluster.py start  --dir DIR [--nodes N] [--timeout S]   prints the kubeconfig path
+    scripts/cluster.py start  --dir DIR [--nodes N] [--timeout S] [--webhooks]   prints the kubeconfig path
     scripts/cluster.py status --dir DIR [--json]                    exit 0 when everything is up
     scripts/cluster.py stop   --dir DIR [--keep]                    no process is left behind
     scripts/cluster.py env    --dir DIR                             `export KUBECONFIG=...`
@@ -692,6 +692,13 @@ def cmd_start(args: argparse.Namespace) -> int:
                 "--profiling=false",
                 f"--cert-dir={d / 'pki' / 'apiserver-generated'}",
                 "--v=1",
+                *(
+                    []
+                    if args.webhooks
+                    # No Pod really runs here, so no webhook Service can answer: with failurePolicy=Fail
+                    # (e.g. Istio's sidecar injector) every matching request would be rejected.
+                    else ["--disable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook"]
+                ),
             ],
         )
         api = Api(d, api_port)
@@ -978,6 +985,11 @@ def main(argv: list[str] | None = None) -> int:
             sp.add_argument("--bin", help="directory with the component binaries")
             sp.add_argument("--nodes", type=int, default=1, help="number of kwok fake nodes")
             sp.add_argument("--timeout", type=float, default=120.0, help="seconds allowed for each wait")
+            sp.add_argument(
+                "--webhooks",
+                action="store_true",
+                help="keep admission webhooks enabled (off by default: no webhook backend can run on fake nodes)",
+            )
         if name == "stop":
             sp.add_argument("--keep", action="store_true", help="keep the data directory")
         if name == "status":
