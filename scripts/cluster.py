@@ -975,12 +975,55 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kill(args: argparse.Namespace) -> int:
+    """SIGKILL one component (failure drills: the API server dying in the middle of an update)."""
+    d: Path = args.dir.resolve()
+    state = load_state(d)
+    if state is None:
+        raise ClusterError(f"no cluster in {d}")
+    p = state["processes"].get(args.component)
+    if not p or not proc_alive(p["pid"], p.get("starttime")):
+        raise ClusterError(f"{args.component} is not running")
+    os.kill(p["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and proc_alive(p["pid"], p.get("starttime")):
+        time.sleep(0.1)
+    print(f"killed {args.component} (pid {p['pid']})")
+    return 0
+
+
+def cmd_restart(args: argparse.Namespace) -> int:
+    """Start a stopped or killed component again with its recorded command line; waits until the
+    cluster is healthy again."""
+    d: Path = args.dir.resolve()
+    state = load_state(d)
+    if state is None:
+        raise ClusterError(f"no cluster in {d}")
+    p = state["processes"].get(args.component)
+    if not p:
+        raise ClusterError(f"{args.component} was never started in {d}")
+    if proc_alive(p["pid"], p.get("starttime")):
+        raise ClusterError(f"{args.component} is still running (pid {p['pid']})")
+    spawn(d, state, args.component, p["argv"])
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        if status_report(d, state, quiet=True)["healthy"]:
+            print(f"restarted {args.component} (pid {state['processes'][args.component]['pid']}); cluster healthy")
+            return 0
+        time.sleep(0.5)
+    raise ClusterError(f"{args.component} restarted but the cluster is not healthy after {args.timeout}s" + log_tail(d, args.component))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("start", "stop", "status", "env"):
+    for name in ("start", "stop", "status", "env", "kill", "restart"):
         sp = sub.add_parser(name)
         sp.add_argument("--dir", type=Path, default=default_dir(), help="cluster state/data directory")
+        if name in ("kill", "restart"):
+            sp.add_argument("component", choices=COMPONENTS)
+        if name == "restart":
+            sp.add_argument("--timeout", type=float, default=120.0, help="seconds allowed to become healthy")
         if name == "start":
             sp.add_argument("--bin", help="directory with the component binaries")
             sp.add_argument("--nodes", type=int, default=1, help="number of kwok fake nodes")
@@ -996,7 +1039,8 @@ def main(argv: list[str] | None = None) -> int:
             sp.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     try:
-        return {"start": cmd_start, "stop": cmd_stop, "status": cmd_status, "env": cmd_env}[args.cmd](args)
+        commands = {"start": cmd_start, "stop": cmd_stop, "status": cmd_status, "env": cmd_env}
+        return {**commands, "kill": cmd_kill, "restart": cmd_restart}[args.cmd](args)
     except ClusterError as e:
         print(f"cluster.py: {e}", file=sys.stderr)
         return 1
