@@ -1,0 +1,39 @@
+"""tools.engine writes the config the real engine sees: committed stack + machine keys + overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tools.engine import Engine
+
+
+def test_machine_keys_and_overrides_merge_over_the_committed_stack(tmp_path: Path) -> None:
+    engine = Engine("dev", tmp_path / "kubeconfig", tmp_path / "charts", tmp_path / "state", on_output=None)
+    engine.set_overrides(mesh={"retainOnDelete": True}, apps={"bookinfo": {"weights": {"reviews": {"v1": 90, "v2": 10}}}})
+    config = engine.stack_config()
+    mesh = config["meshstack:mesh"]
+    # A later override of the same section keeps the machine key (the local chart directory) …
+    assert mesh["chartRepository"] == str(tmp_path / "charts") and mesh["retainOnDelete"] is True
+    # … and the committed keys of that section.
+    committed = yaml.safe_load(Path("Pulumi.dev.yaml").read_text())["config"]
+    assert mesh["profile"] == committed["meshstack:mesh"]["profile"]
+    assert config["meshstack:kubernetes"]["kubeconfig"] == str(tmp_path / "kubeconfig")
+    assert config["meshstack:secrets"] == {"generator": "builtin"}
+    assert config["meshstack:apps"]["bookinfo"]["scenario"] == committed["meshstack:apps"]["bookinfo"]["scenario"]
+    assert config["meshstack:apps"]["bookinfo"]["weights"] == {"reviews": {"v1": 90, "v2": 10}}
+
+
+def test_prepare_writes_a_mirror_and_keeps_the_encryption_salt(tmp_path: Path) -> None:
+    engine = Engine("dev", tmp_path / "kubeconfig", None, tmp_path / "state", on_output=None)
+    project = engine.prepare()
+    assert (project / "__main__.py").resolve() == Path("__main__.py").resolve()
+    stack_file = project / "Pulumi.dev.yaml"
+    doc = yaml.safe_load(stack_file.read_text())
+    stack_file.write_text(yaml.safe_dump({"encryptionsalt": "v1:salt", **doc}))
+    engine.prepare()
+    assert yaml.safe_load(stack_file.read_text())["encryptionsalt"] == "v1:salt"
+    assert "meshstack:mesh" not in yaml.safe_load(stack_file.read_text())["config"] or (
+        "chartRepository" not in yaml.safe_load(stack_file.read_text())["config"]["meshstack:mesh"]
+    )

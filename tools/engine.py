@@ -1,0 +1,201 @@
+"""Drive the real pulumi engine (Automation API) for a stack against a Kubernetes cluster.
+
+Used by ``make up`` (the dev stack on the embedded cluster) and by the end-to-end tests:
+
+    python -m tools.engine up      --stack dev --kubeconfig K --charts DIR [--state DIR]
+    python -m tools.engine preview --stack dev ...        (exit 0: no changes, 3: changes)
+    python -m tools.engine destroy --stack dev ...
+
+The engine runs the committed program unchanged. It works in a *project mirror* under the state
+directory: symlinks to the program's code plus a generated ``Pulumi.<stack>.yaml`` = the
+committed stack config + the machine-specific keys a laptop user would ``pulumi config set``
+(kubeconfig, the local Istio chart directory, the credential generator). So nothing the engine
+writes (``encryptionsalt``, config edits) ever touches the committed stack files.
+
+State lives in a local file backend (``<state>/backend``), secrets use the passphrase provider
+(``$PULUMI_CONFIG_PASSPHRASE``, default ``meshstack-local`` — a local throwaway stack only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pulumi import automation as auto
+
+from stacks.defaults import deep_merge
+
+ROOT = Path(__file__).resolve().parent.parent
+#: What the program needs at run time; mirrored into the engine's project directory.
+PROJECT_ENTRIES = ("__main__.py", "components", "stacks", "apps", "meshstack", "tools", "requirements.txt")
+DEFAULT_STATE = ROOT / ".meshstack"
+DEFAULT_PASSPHRASE = "meshstack-local"
+
+
+def bootstrap_env() -> dict[str, str]:
+    """The engine's environment from ``scripts/bootstrap.sh --print-env`` (PATH with the built
+    CLI and plugins first, its PULUMI_HOME, no plugin downloads, no ambient plugins)."""
+    out = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "bootstrap.sh"), "--print-env"], check=True, capture_output=True, text=True
+    )
+    env: dict[str, str] = {}
+    for line in out.stdout.splitlines():
+        if not line.startswith("export ") or "=" not in line:
+            continue
+        key, value = line[len("export ") :].split("=", 1)
+        value = value.strip().strip('"')
+        env[key] = value.replace("$PATH", os.environ.get("PATH", ""))
+    return env
+
+
+@dataclass
+class Engine:
+    """One stack of the program on one cluster, driven through the Automation API."""
+
+    stack_name: str
+    kubeconfig: Path
+    charts: Path | None
+    state: Path = DEFAULT_STATE
+    #: Extra ``meshstack:`` config merged over the committed stack file (YAML-style values).
+    overrides: dict[str, Any] = field(default_factory=dict)
+    on_output: Callable[[str], Any] | None = print
+
+    @property
+    def project_dir(self) -> Path:
+        return self.state / "project"
+
+    def env(self) -> dict[str, str]:
+        env = bootstrap_env()
+        env["PATH"] = os.pathsep.join([env.get("PATH", os.environ.get("PATH", "")), str(ROOT / ".venv" / "bin")])
+        env.update(
+            {
+                "PULUMI_BACKEND_URL": f"file://{self.state / 'backend'}",
+                "PULUMI_CONFIG_PASSPHRASE": os.environ.get("PULUMI_CONFIG_PASSPHRASE", DEFAULT_PASSPHRASE),
+                "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+                "KUBECONFIG": str(self.kubeconfig),
+            }
+        )
+        return env
+
+    def stack_config(self) -> dict[str, Any]:
+        """The committed stack config with the machine-specific keys merged over it."""
+        committed = yaml.safe_load((ROOT / f"Pulumi.{self.stack_name}.yaml").read_text()) or {}
+        config: dict[str, Any] = dict(committed.get("config") or {})
+        local: dict[str, Any] = {
+            "meshstack:kubernetes": {"kubeconfig": str(self.kubeconfig)},
+            # The Python-only credential generator: pulumi-resource-random cannot be built here.
+            "meshstack:secrets": {"generator": "builtin"},
+        }
+        if self.charts is not None:
+            local["meshstack:mesh"] = {"chartRepository": str(self.charts)}
+        layers = [local, {f"meshstack:{k}": v for k, v in self.overrides.items()}]
+        for layer in layers:  # each layer merges key by key over the one below
+            for key, value in layer.items():
+                base = config.get(key)
+                config[key] = deep_merge(base, value) if isinstance(base, dict) and isinstance(value, dict) else value
+        return config
+
+    def prepare(self) -> Path:
+        """(Re)write the project mirror; keeps the stack's encryption salt across runs."""
+        project = self.project_dir
+        project.mkdir(parents=True, exist_ok=True)
+        for entry in PROJECT_ENTRIES:
+            link = project / entry
+            if not link.is_symlink():
+                link.symlink_to(ROOT / entry)
+        settings = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+        settings["runtime"]["options"]["virtualenv"] = str(ROOT / ".venv")
+        (project / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+        stack_file = project / f"Pulumi.{self.stack_name}.yaml"
+        existing = yaml.safe_load(stack_file.read_text()) if stack_file.exists() else None
+        doc: dict[str, Any] = {}
+        if isinstance(existing, Mapping) and existing.get("encryptionsalt"):
+            doc["encryptionsalt"] = existing["encryptionsalt"]
+        doc["config"] = self.stack_config()
+        stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+        (self.state / "backend").mkdir(parents=True, exist_ok=True)
+        return project
+
+    def stack(self) -> auto.Stack:
+        project = self.prepare()
+        env = self.env()
+        opts = auto.LocalWorkspaceOptions(
+            work_dir=str(project),
+            pulumi_home=env["PULUMI_HOME"],
+            env_vars=env,
+            secrets_provider="passphrase",
+            pulumi_command=auto.PulumiCommand(
+                root=str(Path(env["PATH"].split(os.pathsep)[0]).parent), skip_version_check=True
+            ),
+        )
+        return auto.create_or_select_stack(self.stack_name, work_dir=str(project), opts=opts)
+
+    # --- operations -----------------------------------------------------------------------------
+
+    def up(self, refresh: bool = False) -> auto.UpResult:
+        return self.stack().up(on_output=self.on_output, refresh=refresh, color="never", suppress_progress=True)
+
+    def preview(self, expect_no_changes: bool = False, refresh: bool = False) -> auto.PreviewResult:
+        return self.stack().preview(
+            on_output=self.on_output, expect_no_changes=expect_no_changes, refresh=refresh, diff=True, color="never"
+        )
+
+    def preview_refresh(self) -> auto.PreviewResult:
+        """A refresh preview: what differs between state and the cluster (drift), nothing written."""
+        stack = self.stack()
+        result = stack.refresh(preview_only=True, on_output=self.on_output, color="never")
+        return result  # type: ignore[return-value]
+
+    def destroy(self) -> auto.DestroyResult:
+        return self.stack().destroy(on_output=self.on_output, color="never", suppress_progress=True)
+
+    def set_overrides(self, **overrides: Any) -> None:
+        self.overrides = deep_merge(self.overrides, overrides)
+
+
+def _changes(summary: Mapping[Any, int]) -> dict[str, int]:
+    named = {str(getattr(op, "value", op)): n for op, n in summary.items()}
+    return {op: n for op, n in named.items() if op != "same" and n}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.engine", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
+    parser.add_argument("operation", choices=["up", "preview", "refresh-preview", "destroy"])
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--kubeconfig", required=True, type=Path)
+    parser.add_argument("--charts", type=Path, help="local Istio chart directory (scripts/istio_charts.sh)")
+    parser.add_argument("--state", type=Path, default=DEFAULT_STATE)
+    args = parser.parse_args(argv)
+    engine = Engine(
+        args.stack, args.kubeconfig.resolve(), args.charts.resolve() if args.charts else None, args.state.resolve()
+    )
+    try:
+        if args.operation == "up":
+            result = engine.up()
+            print(f"\nmeshstack: up of stack {args.stack}: {dict(result.summary.resource_changes or {})}")
+        elif args.operation == "preview":
+            preview = engine.preview()
+            changes = _changes(preview.change_summary)
+            print(f"\nmeshstack: preview of stack {args.stack}: {changes or 'no changes'}")
+            return 3 if changes else 0
+        elif args.operation == "refresh-preview":
+            engine.preview_refresh()
+        else:
+            engine.destroy()
+    except auto.errors.CommandError as err:
+        print(f"meshstack: pulumi {args.operation} failed:\n{err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
