@@ -9,7 +9,7 @@ STACK  ?= dev
 OUT    ?= out/$(STACK)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help venv test lint typecheck unit render up docs fuzz bench clean
+.PHONY: help venv test lint typecheck unit render up down docs fuzz bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,10 +32,12 @@ test: venv lint typecheck unit ## Install what is missing, then lint, types and 
 render: venv ## Offline render of a stack: make render STACK=dev OUT=out/dev
 	$(PY) -m tools.render --stack $(STACK) --out $(OUT)
 
-up: venv ## The main job (see README): today the offline render of the dev stack
-	@echo "make up: the real-engine path (embedded cluster + pulumi up) is not wired yet;"
-	@echo "         rendering the dev stack offline instead (no cluster, no pulumi CLI)."
-	$(PY) -m tools.render --stack dev --out out/dev
+up: venv ## The main job: build the engine, start the embedded cluster, real `pulumi up` of the dev stack
+	scripts/up.sh
+
+down: ## Stop the embedded cluster of `make up` and forget its stack state
+	python3 scripts/cluster.py stop --dir .meshstack/cluster || true
+	rm -rf .meshstack/backend .meshstack/project
 
 docs: venv ## Regenerate docs/config.md from the typed model
 	$(PY) -m tools.config_docs > docs/config.md
