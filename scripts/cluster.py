@@ -1011,7 +1011,9 @@ def cmd_restart(args: argparse.Namespace) -> int:
             print(f"restarted {args.component} (pid {state['processes'][args.component]['pid']}); cluster healthy")
             return 0
         time.sleep(0.5)
-    raise ClusterError(f"{args.component} restarted but the cluster is not healthy after {args.timeout}s" + log_tail(d, args.component))
+    raise ClusterError(
+        f"{args.component} restarted but the cluster is not healthy after {args.timeout}s" + log_tail(d, args.component)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

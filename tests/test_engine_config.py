@@ -11,7 +11,9 @@ from tools.engine import Engine
 
 def test_machine_keys_and_overrides_merge_over_the_committed_stack(tmp_path: Path) -> None:
     engine = Engine("dev", tmp_path / "kubeconfig", tmp_path / "charts", tmp_path / "state", on_output=None)
-    engine.set_overrides(mesh={"retainOnDelete": True}, apps={"bookinfo": {"weights": {"reviews": {"v1": 90, "v2": 10}}}})
+    engine.set_overrides(
+        mesh={"retainOnDelete": True}, apps={"bookinfo": {"weights": {"reviews": {"v1": 90, "v2": 10}}}}
+    )
     config = engine.stack_config()
     mesh = config["meshstack:mesh"]
     # A later override of the same section keeps the machine key (the local chart directory) …
