@@ -9,7 +9,7 @@ STACK  ?= dev
 OUT    ?= out/$(STACK)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help venv test lint typecheck unit render up down docs fuzz bench clean
+.PHONY: help venv engine test lint typecheck unit render up down docs fuzz bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,7 +27,11 @@ typecheck: venv ## mypy (strict for the model, render and stacks code)
 unit: venv ## pytest
 	$(PY) -m pytest
 
-test: venv lint typecheck unit ## Install what is missing, then lint, types and the whole test suite
+engine: ## Build or reuse the engine, the local control plane and Istio's charts (cached outside the repo)
+	bash scripts/bootstrap.sh
+	bash scripts/istio_charts.sh --with-helm > /dev/null
+
+test: venv lint typecheck engine unit ## Install what is missing, then lint, types and the whole test suite (unit + e2e)
 
 render: venv ## Offline render of a stack: make render STACK=dev OUT=out/dev
 	$(PY) -m tools.render --stack $(STACK) --out $(OUT)
