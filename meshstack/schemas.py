@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import yaml
+from referencing import Registry, Resource
 
 from meshstack.versions import GATEWAY_API_VERSION, ISTIO_API_SCHEMA_VERSION
 
@@ -143,16 +145,30 @@ def _validator(key: str) -> Any:
     return cls(schema)
 
 
+@cache
+def _core_validator(api_version: str, kind: str) -> Any:
+    """``kubernetes_validate``'s strict validator for a core kind, built once (its ``validate``
+    re-reads the schema and the large definitions file on every call)."""
+    utils = kubernetes_validate.utils
+    wanted = utils.major_minor(KUBERNETES_VERSION)
+    version = [v for v in utils.all_versions() if utils.major_minor(v) <= wanted][-1]
+    group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    schema_dir = f"v{version}-local-strict"
+    schema = utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/{kind.lower()}-{group}.json", version)
+    definitions = utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", version)
+    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
 def validate_manifest(manifest: dict[str, Any]) -> list[str]:
     """Problems of one manifest (empty when valid); raises SchemaUnavailable, never skips."""
     api_version = str(manifest.get("apiVersion", ""))
     kind = str(manifest.get("kind", ""))
     name = f"{kind}/{(manifest.get('metadata') or {}).get('name', '?')}"
     if api_version in CORE_GROUPS:
-        try:
-            kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
-        except kubernetes_validate.ValidationError as exc:
-            return [f"{name}: {'.'.join(map(str, exc.path))}: {exc.message}"]
+        error = jsonschema.exceptions.best_match(_core_validator(api_version, kind).iter_errors(manifest))
+        if error is not None:
+            return [f"{name}: {'.'.join(map(str, error.path))}: {error.message}"]
         return []
     group, _, version = api_version.rpartition("/")
     validator = _validator(f"{group}/{version}/{kind}")

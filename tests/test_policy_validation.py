@@ -47,6 +47,10 @@ CASES = [
     ({"services": {"web": app(authorization=[{"action": "DENY"}])}}, "apps.services.web.authorization[0].rules", "at least one rule"),
     ({"services": {"web": app(routes=[{"to": [{"version": "v1"}], "retries": {"attempts": 2, "retryOn": ["bogus"]}}])}}, "apps.services.web.routes[0].retries.retryOn[0]", "unknown retry condition"),
     ({"services": {"web": app(typo=1)}}, "apps.services.web.typo", "unknown key"),
+    # Two apps with one ServiceAccount rendered it twice (found by fuzz/fuzz_apps.py --mode valid).
+    ({"services": {"web": app(serviceAccount="shared"), "api": app(serviceAccount="shared")}}, "apps.services.api.serviceAccount", "already the identity of app 'web'"),
+    ({"services": {"web": app(), "api": app(serviceAccount="web")}}, "apps.services.api.serviceAccount", "already the identity of app 'web'"),
+    ({"bookinfo": {}, "services": {"web": app(serviceAccount="bookinfo-reviews")}}, "apps.services.web.serviceAccount", "'reviews'"),
     # Gateway API cannot express these: clear errors, not silent drops.
     ({"target": "gatewayApi", "services": {"web": app(routes=[{"to": [{"version": "v1"}], "fault": {"delay": {"fixedDelay": "1s"}}}])}}, "apps.services.web.routes[0].fault", "Gateway API"),
     ({"target": "gatewayApi", "services": {"web": app(routes=[{"to": [{"version": "v1"}], "retries": {"attempts": 1}}])}}, "apps.services.web.routes[0].retries", "Gateway API"),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import copy
 
+import kubernetes_validate
+import pytest
+
 from meshstack.model.apps import AppsConfig
 from meshstack.render.app import render_apps
-from meshstack.schemas import crd_schemas, validate_manifest, validate_manifests
+from meshstack.schemas import CORE_GROUPS, KUBERNETES_VERSION, crd_schemas, validate_manifest, validate_manifests
 
 
 def _manifests() -> list[dict]:
@@ -38,6 +41,23 @@ def test_wrong_type_in_core_kind_is_caught() -> None:
     dep = copy.deepcopy(next(m for m in _manifests() if m["kind"] == "Deployment"))
     dep["spec"]["replicas"] = "two"
     assert validate_manifest(dep)
+
+
+def test_core_kinds_match_kubernetes_validate() -> None:
+    """The cached core-kind validators report what ``kubernetes_validate.validate`` reports."""
+    for manifest in _manifests():
+        if manifest["apiVersion"] not in CORE_GROUPS:
+            continue
+        broken = copy.deepcopy(manifest)
+        broken["spec" if "spec" in broken else "metadata"]["bogusField"] = 1
+        assert validate_manifest(manifest) == []
+        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+        with pytest.raises(kubernetes_validate.ValidationError) as exc:
+            kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
+        assert validate_manifest(broken) == [
+            f"{manifest['kind']}/{manifest['metadata']['name']}: {'.'.join(map(str, exc.value.path))}: "
+            f"{exc.value.message}"
+        ]
 
 
 def test_unknown_kind_is_an_error_not_a_pass() -> None:

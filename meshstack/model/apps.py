@@ -3,9 +3,10 @@
 Parsed by the stack with ``AppsConfig.parse(value, path=["apps"])``. All validation happens here,
 before any resource is registered: each app's own rules (see :mod:`meshstack.model.app`), plus the
 rules that need the whole section — one VirtualService per mesh host (Bookinfo's names vs
-``services``), the namespace PeerAuthentication vs an app's ``tls: DISABLE``, and what the chosen
-render target can express (Istio: weights sum to 100; Gateway API: no fault injection, no
-retries, no Istio-only matches, whole-millisecond durations, per-version Service names ≤ 63).
+``services``), one app per ServiceAccount, the namespace PeerAuthentication vs an app's
+``tls: DISABLE``, and what the chosen render target can express (Istio: weights sum to 100;
+Gateway API: no fault injection, no retries, no Istio-only matches, whole-millisecond durations,
+per-version Service names ≤ 63).
 
 Bookinfo presets live in :mod:`apps.bookinfo` (built on this model); this module expands them so
 their routes are validated like any other app's.
@@ -98,6 +99,18 @@ class AppsConfig(Model):
                 )
         apps = {**{k: (v, ["bookinfo", "scenario"]) for k, v in bookinfo.items()},
                 **{k: (v, ["services", k]) for k, v in self.services.items()}}  # fmt: skip
+        owners: dict[str, str] = {}
+        for name, (app, loc) in apps.items():
+            account = app.service_account or name
+            if account in owners:
+                problems.append(
+                    (
+                        [*loc, "serviceAccount"] if loc[0] == "services" else loc,
+                        f"ServiceAccount {account!r} is already the identity of app {owners[account]!r}; "
+                        "give each app its own serviceAccount",
+                    )
+                )
+            owners.setdefault(account, name)
         for name, (app, loc) in apps.items():
             problems.extend(self._target_problems(name, app, loc))
             ns_strict = self.peer_authentication is not None and self.peer_authentication.is_strict_anywhere
