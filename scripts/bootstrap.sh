@@ -392,6 +392,25 @@ piece_kwok() {
   "$BIN/kwok" --version || true
 }
 
+piece_kwok_stages() {
+  # kwok needs Stage objects describing how fake Nodes and Pods move through their lifecycle. Use the
+  # default stages that the pinned kwok module ships (kustomize/stage: node fast + heartbeat, pod fast),
+  # the same set kwokctl uses, read from the module at this version rather than written by hand.
+  local dir
+  dir="$(GOFLAGS=-mod=mod go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  mkdir -p "$TOOLS/share"
+  local out="$TOOLS/share/kwok-stages.yaml" f
+  : >"$out.tmp"
+  for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml \
+           pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    [[ -f "$dir/kustomize/stage/$f" ]] || { echo "kwok $KWOK_VERSION module has no kustomize/stage/$f" >&2; return 1; }
+    { echo "---"; cat "$dir/kustomize/stage/$f"; } >>"$out.tmp"
+  done
+  mv "$out.tmp" "$out"
+  ln -sf "$BIN/kwok" "$BIN/.kwok-stages-ok"  # marker for run_piece
+}
+
 piece_plugins() {
   # Register the providers in PULUMI_HOME's plugin cache under the exact versions the Python SDKs ask
   # for, so the engine never tries to download them (they are also found on PATH).
@@ -420,7 +439,7 @@ if [[ -n "$PULUMI_RANDOM_PROVIDER_GO_VERSION" ]]; then
   run_piece pulumi-resource-random piece_pulumi_resource_random pulumi-resource-random
 else
   echo "[pulumi-resource-random] NOT BUILT: github.com/pulumi/pulumi-random/provider/v4 is not served by the Go proxy" \
-       "at any version (docs/engine.md); not pinned in versions.env, so Python programs must not use pulumi_random."
+       "at any version (docs/engine.md); stacks run by this engine use meshstack:secrets.generator=builtin."
   if [[ -f "$REPO/requirements.txt" ]] && grep -qiE '^[[:space:]]*pulumi[-_]random' "$REPO/requirements.txt"; then
     echo "[pulumi-resource-random] WARNING: requirements.txt lists pulumi-random: any pulumi_random resource will fail" \
          "at deploy time (no provider binary; automatic plugin download is disabled/unavailable)."
@@ -433,6 +452,7 @@ run_piece kube-controller-manager piece_kube_controller_manager kube-controller-
 run_piece kube-scheduler piece_kube_scheduler kube-scheduler
 run_piece kubectl piece_kubectl kubectl
 run_piece kwok piece_kwok kwok
+run_piece kwok-stages piece_kwok_stages .kwok-stages-ok
 if [[ -x "$BIN/pulumi" && -x "$BIN/pulumi-resource-kubernetes" ]]; then
   run_piece plugins piece_plugins .plugins-ok
 elif [[ -z "$ONLY" || "$ONLY" == *",plugins,"* ]]; then

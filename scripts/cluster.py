@@ -300,190 +300,13 @@ def write_kubeconfig(path: Path, server: str, pki: Path, user: str) -> None:
     path.chmod(0o600)
 
 
-# kwok "Stage" resources: how fake Nodes and Pods move through their lifecycle.
-KWOK_STAGES = r"""
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: meshstack-node-ready
-spec:
-  resourceRef: {apiGroup: v1, kind: Node}
-  selector:
-    matchExpressions:
-    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
-      operator: NotIn
-      values: ['True']
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      conditions:
-      {{ range NodeConditions }}
-      - lastHeartbeatTime: {{ $now | Quote }}
-        lastTransitionTime: {{ $now | Quote }}
-        message: {{ .message | Quote }}
-        reason: {{ .reason | Quote }}
-        status: {{ .status | Quote }}
-        type: {{ .type | Quote }}
-      {{ end }}
-      addresses:
-      - address: {{ NodeIP | Quote }}
-        type: InternalIP
-      - address: {{ NodeName | Quote }}
-        type: Hostname
-      allocatable: {cpu: "64", memory: 256Gi, pods: "250", ephemeral-storage: 1Ti}
-      capacity: {cpu: "64", memory: 256Gi, pods: "250", ephemeral-storage: 1Ti}
-      nodeInfo:
-        architecture: amd64
-        operatingSystem: linux
-        kubeletVersion: {{ printf "kwok-%s" Version | Quote }}
-        kubeProxyVersion: {{ printf "kwok-%s" Version | Quote }}
-        containerRuntimeVersion: {{ printf "kwok-%s" Version | Quote }}
-        kernelVersion: {{ printf "kwok-%s" Version | Quote }}
-        osImage: kwok
-        bootID: ""
-        machineID: ""
-        systemUUID: ""
-      phase: Running
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: meshstack-node-heartbeat
-spec:
-  resourceRef: {apiGroup: v1, kind: Node}
-  selector:
-    matchExpressions:
-    - key: '.status.phase'
-      operator: In
-      values: ['Running']
-    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
-      operator: In
-      values: ['True']
-  delay:
-    durationMilliseconds: 20000
-    jitterDurationMilliseconds: 25000
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      conditions:
-      {{ range NodeConditions }}
-      - lastHeartbeatTime: {{ $now | Quote }}
-        lastTransitionTime: {{ $now | Quote }}
-        message: {{ .message | Quote }}
-        reason: {{ .reason | Quote }}
-        status: {{ .status | Quote }}
-        type: {{ .type | Quote }}
-      {{ end }}
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: meshstack-pod-ready
-spec:
-  resourceRef: {apiGroup: v1, kind: Pod}
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: DoesNotExist
-    - key: '.status.phase'
-      operator: In
-      values: ['Pending']
-    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
-      operator: NotIn
-      values: ['True']
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      conditions:
-      - {type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }}}
-      - {type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }}}
-      - {type: ContainersReady, status: "True", lastTransitionTime: {{ $now | Quote }}}
-      - {type: Ready, status: "True", lastTransitionTime: {{ $now | Quote }}}
-      {{ range .spec.readinessGates }}
-      - {type: {{ .conditionType | Quote }}, status: "True", lastTransitionTime: {{ $now | Quote }}}
-      {{ end }}
-      containerStatuses:
-      {{ range .spec.containers }}
-      - name: {{ .name | Quote }}
-        image: {{ .image | Quote }}
-        ready: true
-        started: true
-        restartCount: 0
-        state: {running: {startedAt: {{ $now | Quote }}}}
-      {{ end }}
-      initContainerStatuses:
-      {{ range .spec.initContainers }}
-      - name: {{ .name | Quote }}
-        image: {{ .image | Quote }}
-        ready: true
-        restartCount: 0
-        {{ if eq .restartPolicy "Always" }}
-        started: true
-        state: {running: {startedAt: {{ $now | Quote }}}}
-        {{ else }}
-        state: {terminated: {exitCode: 0, reason: Completed, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}}
-        {{ end }}
-      {{ end }}
-      {{ with NodeIPsWith .spec.nodeName }}
-      hostIP: {{ index . 0 | Quote }}
-      hostIPs:
-      {{ range . }}
-      - ip: {{ . | Quote }}
-      {{ end }}
-      {{ end }}
-      {{ with PodIPsWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
-      podIP: {{ index . 0 | Quote }}
-      podIPs:
-      {{ range . }}
-      - ip: {{ . | Quote }}
-      {{ end }}
-      {{ end }}
-      phase: Running
-      startTime: {{ $now | Quote }}
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: meshstack-pod-complete
-spec:
-  resourceRef: {apiGroup: v1, kind: Pod}
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: DoesNotExist
-    - key: '.status.phase'
-      operator: In
-      values: ['Running']
-    - key: '.metadata.ownerReferences.[].kind'
-      operator: In
-      values: ['Job']
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      containerStatuses:
-      {{ range .spec.containers }}
-      - name: {{ .name | Quote }}
-        image: {{ .image | Quote }}
-        ready: false
-        started: false
-        restartCount: 0
-        state: {terminated: {exitCode: 0, reason: Completed, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}}
-      {{ end }}
-      phase: Succeeded
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: meshstack-pod-delete
-spec:
-  resourceRef: {apiGroup: v1, kind: Pod}
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: Exists
-  next:
-    delete: true
-"""
+def kwok_stages(kwok_binary: str) -> Path:
+    """kwok's default Stage set (how fake Nodes and Pods become Ready), assembled by
+    ``scripts/bootstrap.sh`` from the pinned kwok module into ``<tools>/share/kwok-stages.yaml``."""
+    path = Path(kwok_binary).resolve().parent.parent / "share" / "kwok-stages.yaml"
+    if not path.is_file():
+        raise ClusterError(f"{path} is missing: run scripts/bootstrap.sh (piece kwok-stages)")
+    return path
 
 
 # ----------------------------------------------------------------------------- API access
@@ -628,7 +451,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         write_kubeconfig(d / "kubeconfig", server, d / "pki", "admin")
         for user in ("controller-manager", "scheduler", "kwok"):
             write_kubeconfig(d / f"{user}.kubeconfig", server, d / "pki", user)
-        (d / "kwok-stages.yaml").write_text(KWOK_STAGES.lstrip())
+        shutil.copyfile(kwok_stages(bins["kwok"]), d / "kwok-stages.yaml")
         pki = d / "pki"
 
         spawn(
