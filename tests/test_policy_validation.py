@@ -99,3 +99,20 @@ def test_factories() -> None:
     assert HttpRoute.weighted_split({"v1": 80, "v2": 20}).splits_traffic
     cookie = Match.cookie("user", "jason")
     assert cookie.headers["cookie"].regex is not None
+
+
+@pytest.mark.parametrize("namespace", ["*", "team-a", "team-*", "*-prod", "t*"])
+def test_authorization_namespace_accepts_istio_prefix_and_suffix_matches(namespace: str) -> None:
+    from meshstack.model.policy.authorization import AuthorizationRule
+
+    assert AuthorizationRule.parse({"namespaces": [namespace]}).namespaces == [namespace]
+
+
+@pytest.mark.parametrize("namespace", ["Team", "team-*-x", "**", "-team*", "team_*"])
+def test_authorization_namespace_refuses_other_shapes(namespace: str) -> None:
+    from meshstack.errors import ConfigError
+    from meshstack.model.policy.authorization import AuthorizationRule
+
+    with pytest.raises(ConfigError) as err:
+        AuthorizationRule.parse({"namespaces": [namespace]})
+    assert "a namespace name, optionally a prefix (team-*) or suffix (*-prod) match" in str(err.value)

@@ -27,7 +27,11 @@ Principal = Annotated[
 ]
 NamespaceName = Annotated[
     str,
-    Field(pattern=r"^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?\*?)$", max_length=63, description="allowed: a namespace name"),
+    Field(
+        pattern=r"^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?|\*[-a-z0-9]*[a-z0-9]|[a-z0-9][-a-z0-9]*\*)$",
+        max_length=63,
+        description="allowed: a namespace name, optionally a prefix (team-*) or suffix (*-prod) match, or *",
+    ),
 ]
 AuthzPath = Annotated[
     str,
