@@ -124,13 +124,8 @@ class AppsConfig(Model):
         return self
 
     def _target_problems(self, name: str, app: AppSpec, loc: Sequence[str | int]) -> list[tuple[str | Loc, str]]:
-        problems: list[tuple[str | Loc, str]] = [
-            (["services", name], "allowed: a DNS label (lowercase letters, digits and '-', at most 63 characters)")
-            for name in self.services
-            if not is_dns_label(name)
-        ]
-        if problems:
-            raise fail_all(problems) or AssertionError
+        # Service names are already checked (as DNS labels) by _check before it calls this.
+        problems: list[tuple[str | Loc, str]] = []
         bookinfo = loc[0] == "bookinfo"
         prefix = f"{name}: " if bookinfo else ""
 
