@@ -34,7 +34,7 @@ engine: ## Build or reuse the engine, the local control plane and Istio's charts
 test: venv lint typecheck engine unit ## Install what is missing, then lint, types and the whole test suite (unit + e2e)
 
 render: venv ## Offline render of a stack: make render STACK=dev OUT=out/dev
-	$(PY) -m tools.render --stack $(STACK) --out $(OUT)
+	$(PY) -m meshstack.tools.render --stack $(STACK) --out $(OUT)
 
 up: venv ## The main job: build the engine, start the embedded cluster, real `pulumi up` of the dev stack
 	scripts/up.sh
@@ -44,7 +44,7 @@ down: ## Stop the embedded cluster of `make up` and forget its stack state
 	rm -rf .meshstack/backend .meshstack/project
 
 docs: venv ## Regenerate docs/config.md from the typed model
-	$(PY) -m tools.config_docs > docs/config.md
+	$(PY) -m meshstack.tools.config_docs > docs/config.md
 
 bench: venv ## Benchmarks: time and memory of evaluating each stack
 	$(PY) -m benchmarks.render_bench

@@ -1,5 +1,5 @@
 """meshstack: the Istio service mesh as code. See README.md."""
 
-from stacks.program import main
+from meshstack.stacks.program import main
 
 main()

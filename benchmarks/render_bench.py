@@ -15,7 +15,7 @@ import statistics
 import time
 import tracemalloc
 
-from tools.mockrun import ROOT, known_stacks, run_program
+from meshstack.testing import ROOT, known_stacks, run_program
 
 
 def main() -> None:

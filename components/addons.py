@@ -13,8 +13,8 @@ from typing import Any
 
 import pulumi
 
-from components.native import kubernetes_object, resource_name
-from components.secret import generated_secret
+from meshstack.components.k8s import kubernetes_object, resource_name
+from meshstack.components.secret import generated_secret
 from meshstack.model.addons import AddonsConfig
 from meshstack.model.secrets import SecretGenerator
 from meshstack.render.addons import grafana, jaeger, kiali, prometheus

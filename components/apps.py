@@ -1,140 +1,115 @@
-"""App components: ``MeshApps`` for the ``meshstack:apps`` section, ``MeshApp`` per service.
+"""MeshApps: the apps of one namespace as a section — the namespace (labelled for injection), its
+PeerAuthentication, a Gateway when the apps must bring their own, and a :class:`MeshApp` per app.
 
-Resource choice: core kinds (Namespace, ServiceAccount, Service, Deployment) are typed
-``pulumi_kubernetes`` resources built from the rendered dicts, so each object gets its own diff,
-Deployment await logic (rollout complete) and shows up individually in previews and mock tests;
-``yaml.v2.ConfigGroup`` would hide them in one provider-side component. Istio and Gateway API
-kinds are ``apiextensions.CustomResource`` (their CRDs come from the platform).
-
-Apply order, wired with explicit ``depends_on`` (children do not inherit it from a parent):
-Namespace (+ namespace PeerAuthentication, own Gateway) → ServiceAccount/Services/Deployments →
-DestinationRules (subsets exist before a route names them) → VirtualServices/HTTPRoutes →
-security policies. All validation and rendering happens before the first resource is registered.
+The section is validated as a whole (:class:`~meshstack.model.apps.AppsConfig`: one app per
+ServiceAccount, the namespace's mTLS vs an app's client TLS, the render target) and against the
+mesh (exposed apps need an ingress), then rendered once, before anything is registered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
-from components.k8s import custom_resource
-from meshstack.errors import ConfigError
+from meshstack.components.app import MeshApp, MeshAppArgs
+from meshstack.components.k8s import kubernetes_object, object_key
+from meshstack.components.mesh_reference import MeshReference
+from meshstack.errors import ConfigError, Problem
 from meshstack.model.app import AppSpec
 from meshstack.model.apps import AppsConfig, RenderTarget
-from meshstack.model.refs import GatewayRef
-from meshstack.render.app import AppManifests, RenderContext, render_apps
-
-__all__ = ["IngressRef", "MeshApp", "MeshAppArgs", "MeshApps", "MeshAppsArgs"]
-
-#: The platform's ingress gateway as the apps see it (the lead's GatewayRef).
-IngressRef = GatewayRef
+from meshstack.model.base import python_path
+from meshstack.model.policy.peer_authentication import PeerAuthentication
+from meshstack.render.app import can_expose, render_apps
 
 
-def create_object(name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
-    """One Kubernetes object from a rendered manifest: typed class for core kinds, else a CR."""
-    kind = manifest["kind"]
-    meta = manifest["metadata"]
-    if kind == "Namespace":
-        return k8s.core.v1.Namespace(name, metadata=meta, opts=opts)
-    if kind == "ServiceAccount":
-        return k8s.core.v1.ServiceAccount(name, metadata=meta, opts=opts)
-    if kind == "Service":
-        return k8s.core.v1.Service(name, metadata=meta, spec=manifest["spec"], opts=opts)
-    if kind == "Deployment":
-        return k8s.apps.v1.Deployment(name, metadata=meta, spec=manifest["spec"], opts=opts)
-    return custom_resource(name, manifest, opts)
-
-
-def _key(manifest: dict[str, Any]) -> str:
-    meta = manifest["metadata"]
-    return f"{meta.get('namespace', '_')}/{meta['name']}"
-
-
-@dataclass
-class MeshAppArgs:
-    """One app, already validated and rendered (``manifests`` from ``render_app``)."""
-
-    spec: AppSpec
-    manifests: AppManifests
-    #: Resources every workload object waits for (the namespace and section-wide objects).
-    after: Sequence[pulumi.Resource] = ()
-
-
-class MeshApp(pulumi.ComponentResource):
-    """A service of the mesh: workloads → DestinationRules → routes → security policies."""
-
-    def __init__(self, name: str, args: MeshAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("meshstack:apps:MeshApp", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        previous: list[pulumi.Resource] = list(args.after)
-        self.resources: dict[str, list[pulumi.CustomResource]] = {}
-        for group in ("workload", "destination", "routes", "security"):
-            manifests: list[dict[str, Any]] = getattr(args.manifests, group)
-            created = [
-                create_object(
-                    _key(m), m, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=previous))
-                )
-                for m in manifests
-            ]
-            self.resources[group] = created
-            if created:
-                previous = list(created)
-        self.versions = list(args.spec.versions)
-        self.register_outputs({"versions": self.versions, "objects": len(args.manifests.all())})
-
-
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class MeshAppsArgs:
-    """Inputs of the apps section.
+    """The apps of a namespace and the policies they share."""
 
-    ``config``: the parsed ``meshstack:apps`` section. ``environment``: "dev" or "prod" (labels
-    only today). ``injection_labels``: the namespace labels selecting the control-plane revision
-    (exactly one of ``istio-injection`` / ``istio.io/rev``). ``ingress``: the platform's ingress
-    gateway (an Istio Gateway is bound by VirtualService ``gateways``; a Gateway API Gateway by
-    HTTPRoute ``parentRefs``); None when the stack has none (exposed apps then fail for the
-    Istio target; the Gateway API target renders its own ``<namespace>-gateway``).
-    """
+    #: The mesh they join (``MeshPlatform.mesh``).
+    mesh: MeshReference
+    #: Apps by Service name.
+    apps: Mapping[str, AppSpec] = field(default_factory=dict)
+    #: Their namespace, created and labelled for injection by this component.
+    namespace: str = "apps"
+    target: RenderTarget = RenderTarget.ISTIO
+    #: Namespace-wide PeerAuthentication. Unset: the mesh-wide mode applies.
+    peer_authentication: PeerAuthentication | None = None
+    #: The section as already validated (``from_config``), so it is not validated twice.
+    _validated: AppsConfig | None = field(default=None, repr=False, compare=False)
 
-    config: AppsConfig
-    environment: str = "dev"
-    injection_labels: dict[str, str] = field(default_factory=lambda: {"istio-injection": "enabled"})
-    ingress: IngressRef | None = None
+    def config(self) -> AppsConfig:
+        """The validated section (raises ConfigError naming Python paths, ``apps["web"].routes[0].to``)."""
+        if self._validated is not None:
+            return self._validated
+        return AppsConfig(
+            enabled=True,
+            namespace=self.namespace,
+            target=self.target,
+            apps=dict(self.apps),
+            peer_authentication=self.peer_authentication,
+        )
+
+    @classmethod
+    def from_config(cls, config: AppsConfig, mesh: MeshReference) -> MeshAppsArgs:
+        return cls(
+            mesh=mesh,
+            apps=config.apps,
+            namespace=config.namespace,
+            target=config.target,
+            peer_authentication=config.peer_authentication,
+            _validated=config,
+        )
 
 
 class MeshApps(pulumi.ComponentResource):
-    """Every app of the stack in one namespace (Bookinfo and ``services``)."""
+    """Every app of one namespace."""
+
+    namespace: str
+    target: RenderTarget
+    #: The app components, by Service name.
+    apps: dict[str, MeshApp]
 
     def __init__(self, name: str, args: MeshAppsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        ctx = RenderContext(
-            injection_labels=dict(args.injection_labels), ingress=args.ingress, environment=args.environment
-        )
-        try:
-            rendered = render_apps(args.config, ctx)  # validate everything before registering anything
-        except ConfigError as err:
-            raise pulumi.RunError(str(ConfigError(err.problems, "meshstack:"))) from None
-        super().__init__("meshstack:apps:MeshApps", name, None, opts)
+        config = args.config()
+        if config.exposed and not can_expose(config, args.mesh.ref):
+            raise ConfigError(
+                Problem(
+                    python_path(AppsConfig, ["services", n, "expose"]),
+                    "the mesh has no ingress gateway to expose the app through",
+                )
+                for n in config.exposed
+            )
+        rendered = render_apps(config, args.mesh.ref)
+        super().__init__("meshstack:apps:MeshApps", name, None, args.mesh.options(opts))
         child = pulumi.ResourceOptions(parent=self)
-        self.namespace_resources = [create_object(_key(m), m, child) for m in rendered.namespace]
+        ready = list(args.mesh.ready)
+        self.namespace_resources = [
+            kubernetes_object(object_key(m), m, pulumi.ResourceOptions(parent=self, depends_on=ready))
+            for m in rendered.namespace
+        ]
         shared = [
-            create_object(
-                _key(m),
+            kubernetes_object(
+                object_key(m),
                 m,
                 pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=self.namespace_resources)),
             )
             for m in rendered.shared
         ]
-        self.apps: dict[str, MeshApp] = {}
-        specs = args.config.apps()
-        for app_name, manifests in rendered.apps.items():
-            self.apps[app_name] = MeshApp(
+        self.apps = {
+            app_name: MeshApp._planned(
                 f"{name}-{app_name}",
-                MeshAppArgs(spec=specs[app_name], manifests=manifests, after=[*self.namespace_resources, *shared]),
+                MeshAppArgs(
+                    app=config.apps[app_name], mesh=args.mesh, namespace=config.namespace, target=config.target
+                ),
+                manifests,
+                after=[*ready, *self.namespace_resources, *shared],
                 opts=child,
             )
-        self.namespace = args.config.namespace if args.config.enabled else None
-        self.target = args.config.target if args.config.enabled else RenderTarget.ISTIO
+            for app_name, manifests in rendered.apps.items()
+        }
+        self.namespace = config.namespace
+        self.target = config.target
         self.register_outputs({"namespace": self.namespace, "apps": sorted(self.apps)})

@@ -9,8 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s import custom_resource, helm_chart
-from components.native import kubernetes_object
+from meshstack.components.k8s import helm_chart, kubernetes_object
 from meshstack.model.mesh import MeshConfig
 from meshstack.render import control_plane as render
 from meshstack.render.helm import chart_source
@@ -120,8 +119,10 @@ class MeshControlPlane(pulumi.ComponentResource):
                 ),
             )
         after_istiod = pulumi.ResourceOptions(parent=self, depends_on=[self.base, *istiods])
-        self.peer_authentication = custom_resource(f"{name}-mtls", render.mesh_peer_authentication(mesh), after_istiod)
-        self.telemetry = custom_resource(
+        self.peer_authentication = kubernetes_object(
+            f"{name}-mtls", render.mesh_peer_authentication(mesh), after_istiod
+        )
+        self.telemetry = kubernetes_object(
             f"{name}-telemetry", render.mesh_telemetry(mesh, args.tracing_provider), after_istiod
         )
         #: What needs Istio's CRDs and webhooks waits for these.

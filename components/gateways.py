@@ -14,12 +14,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s import helm_chart
-from components.native import kubernetes_object
+from meshstack.components.k8s import helm_chart, kubernetes_object
 from meshstack.model.gateway import GatewayApi, GatewaysConfig
 from meshstack.model.mesh import MeshConfig
 from meshstack.render import gateways as render
-from meshstack.render.gateway_api_crds import crd_files
 from meshstack.render.helm import chart_source
 from meshstack.render.namespaces import gateway_namespace
 from meshstack.versions import GATEWAY_API_VERSION
@@ -47,7 +45,7 @@ class MeshGateways(pulumi.ComponentResource):
             # Pinned Gateway API CRDs (not part of Istio's base chart); kept on destroy like Istio's.
             self.crds = k8s.yaml.v2.ConfigGroup(
                 f"{name}-gateway-api-crds-{GATEWAY_API_VERSION}",
-                files=crd_files(GATEWAY_API_VERSION),
+                files=render.gateway_api_crd_files(gws.gateway_api_crds),
                 opts=pulumi.ResourceOptions(parent=self, retain_on_delete=mesh.retain_on_delete, protect=mesh.protect),
             )
         self.charts: dict[str, k8s.helm.v4.Chart] = {}

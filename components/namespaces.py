@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.native import kubernetes_object
+from meshstack.components.k8s import kubernetes_object
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.namespace import WorkloadNamespace
 from meshstack.render.namespaces import workload_namespace

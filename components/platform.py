@@ -1,37 +1,109 @@
-"""MeshPlatform: the whole mesh platform of a stack — control plane, namespaces, gateways, addons.
+"""MeshPlatform: the mesh platform of one environment — control plane, namespaces, gateways, addons.
 
-The program builds one of these and hands :attr:`mesh_ref` to the apps, which should also wait
-for the platform (``depends_on=[platform]``).
+Arguments are flat and typed (each section as its model object), validated together as a
+:class:`~meshstack.model.platform.PlatformSpec`: the environment's defaults fill what is left unset,
+exactly as they do for stack config. Hand :attr:`MeshPlatform.mesh` to the apps.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
-from components.addons import MeshAddons, MeshAddonsArgs
-from components.control_plane import MeshControlPlane, MeshControlPlaneArgs
-from components.gateways import MeshGateways, MeshGatewaysArgs
-from components.namespaces import WorkloadNamespaces, WorkloadNamespacesArgs
-from meshstack.model.refs import MeshRef
-from meshstack.model.stack import StackSpec
+from meshstack.components.addons import MeshAddons, MeshAddonsArgs
+from meshstack.components.control_plane import MeshControlPlane, MeshControlPlaneArgs
+from meshstack.components.gateways import MeshGateways, MeshGatewaysArgs
+from meshstack.components.mesh_reference import MeshReference
+from meshstack.components.namespaces import WorkloadNamespaces, WorkloadNamespacesArgs
+from meshstack.model.addons import AddonsConfig
+from meshstack.model.environment import Environment
+from meshstack.model.gateway import GatewaysConfig
+from meshstack.model.mesh import MeshConfig
+from meshstack.model.namespace import WorkloadNamespace
+from meshstack.model.platform import PlatformSpec
+from meshstack.model.secrets import SecretsConfig
 from meshstack.render import platform as render
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MeshPlatformArgs:
-    spec: StackSpec
+    """What the platform installs. Sections left out take the environment's defaults."""
+
+    #: dev or prod: the defaults under everything left unset, and the rules (prod: STRICT mTLS …).
+    environment: Environment | str
+    mesh: MeshConfig | None = None
+    gateways: GatewaysConfig | None = None
+    namespaces: Mapping[str, WorkloadNamespace] | None = None
+    addons: AddonsConfig | None = None
+    secrets: SecretsConfig | None = None
+    #: A kubeconfig (its contents, e.g. an EKS cluster's Output): the platform then deploys with a
+    #: provider of its own (handed to the apps through :attr:`MeshPlatform.mesh`). Unset: the
+    #: provider of ``opts``, else the default provider.
+    kubeconfig: pulumi.Input[str] | None = None
+    #: The spec as already validated (``from_spec``), so it is not validated twice.
+    _validated: PlatformSpec | None = field(default=None, repr=False, compare=False)
+
+    def spec(self) -> PlatformSpec:
+        """The validated platform spec (raises ConfigError naming Python attribute paths)."""
+        if self._validated is not None:
+            return self._validated
+        given: dict[str, Any] = {
+            "mesh": self.mesh,
+            "gateways": self.gateways,
+            "namespaces": dict(self.namespaces) if self.namespaces is not None else None,
+            "addons": self.addons,
+            "secrets": self.secrets,
+        }
+        return PlatformSpec(
+            environment=Environment(self.environment), **{k: v for k, v in given.items() if v is not None}
+        )
+
+    @classmethod
+    def from_spec(cls, spec: PlatformSpec, kubeconfig: pulumi.Input[str] | None = None) -> MeshPlatformArgs:
+        """The arguments of an already validated spec (a StackSpec, for example)."""
+        return cls(
+            environment=spec.environment,
+            mesh=spec.mesh,
+            gateways=spec.gateways,
+            namespaces=spec.namespaces,
+            addons=spec.addons,
+            secrets=spec.secrets,
+            kubeconfig=kubeconfig,
+            _validated=spec,
+        )
 
 
 class MeshPlatform(pulumi.ComponentResource):
-    mesh_ref: MeshRef
+    """The Istio control plane (official charts), workload namespaces, gateways and addons."""
+
+    #: The validated spec this platform was built from.
+    spec: PlatformSpec
+    #: The handle apps join the mesh with (carries the dependency on the platform and its provider).
+    mesh: MeshReference
+    #: The control-plane namespace.
+    control_plane_namespace: pulumi.Output[str]
+    #: The ingress Service's load-balancer address once assigned, else its in-cluster name (None: no ingress).
+    ingress_address: pulumi.Output[str] | None
+    #: In-cluster URL of every enabled addon.
+    addon_urls: pulumi.Output[dict[str, str]]
 
     def __init__(self, name: str, args: MeshPlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        spec = args.spec()  # validate before registering anything
         super().__init__("meshstack:platform:MeshPlatform", name, None, opts)
-        spec = args.spec
-        child = pulumi.ResourceOptions(parent=self)
+        self.spec = spec
+        provider: k8s.Provider | None = None
+        if args.kubeconfig is not None:
+            provider = k8s.Provider(
+                f"{name}-k8s",
+                kubeconfig=args.kubeconfig,
+                enable_server_side_apply=True,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        child = pulumi.ResourceOptions(parent=self, providers=[provider] if provider is not None else None)
         self.control_plane = MeshControlPlane(
             "mesh",
             MeshControlPlaneArgs(
@@ -59,11 +131,22 @@ class MeshPlatform(pulumi.ComponentResource):
             ),
             child,
         )
-        self.mesh_ref = render.mesh_ref(spec)
+        ref = render.mesh_ref(spec)
+        self.mesh = MeshReference(
+            namespace=ref.namespace,
+            injection_labels=ref.injection_labels,
+            ingress=ref.ingress,
+            egress=ref.egress,
+            ready=(*self.control_plane.ready, self.namespaces, self.gateways),
+            provider=provider,
+        )
+        self.control_plane_namespace = self.control_plane.namespace
+        self.ingress_address = self.gateways.ingress_address
+        self.addon_urls = pulumi.Output.from_input({name: ep.url for name, ep in render.dashboards(spec).items()})
         self.outputs: dict[str, Any] = {
-            "controlPlaneNamespace": self.control_plane.namespace,
+            "controlPlaneNamespace": self.control_plane_namespace,
             **render.platform_outputs(spec),
         }
-        if self.gateways.ingress_address is not None:
-            self.outputs["ingressAddress"] = self.gateways.ingress_address
+        if self.ingress_address is not None:
+            self.outputs["ingressAddress"] = self.ingress_address
         self.register_outputs(self.outputs)

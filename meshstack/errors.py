@@ -9,7 +9,8 @@ prepended when the error is shown.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,14 +48,18 @@ class ConfigError(ValueError):
     def paths(self) -> list[str]:
         return [p.path for p in self.problems]
 
-    def with_prefix(self, prefix: str, path_prefix: Loc = ()) -> ConfigError:
-        """The same problems under a longer path (e.g. nesting a policy under an app)."""
-        head = join_path(path_prefix)
-        problems = [
-            Problem(join_path([head, p.path]) if head and p.path else (head or p.path), p.message)
-            for p in self.problems
-        ]
-        return ConfigError(problems, prefix)
+    def under(self, head: str, prefix: str | None = None) -> ConfigError:
+        """The same problems below ``head`` (``apps["web"]`` + ``routes[0]`` → ``apps["web"].routes[0]``),
+        optionally shown with another ``prefix``."""
+        problems = [Problem(nest(head, p.path), p.message) for p in self.problems]
+        return ConfigError(problems, self.prefix if prefix is None else prefix)
+
+
+def nest(head: str, path: str) -> str:
+    """``path`` below ``head``: a subscript attaches directly, a name after a dot."""
+    if not head or not path:
+        return head or path
+    return head + (path if path.startswith("[") else "." + path)
 
 
 def join_path(loc: Iterable[str | int]) -> str:
@@ -75,8 +80,12 @@ def fail(message: str, subpath: str | Loc = "") -> PydanticCustomError:
     Example: a validator on ``Route`` raising ``fail("weights sum to 90; ...", "weights")``
     shows up as ``apps.reviews.route.weights: weights sum to 90; ...``.
     """
-    sub = subpath if isinstance(subpath, str) else join_path(subpath)
-    return PydanticCustomError(CUSTOM_ERROR_TYPE, "{message}", {"message": message, "subpath": sub})
+    return PydanticCustomError(CUSTOM_ERROR_TYPE, "{message}", {"message": message, "subloc": _loc(subpath)})
+
+
+def _loc(subpath: str | Loc) -> list[str | int]:
+    """A subpath as a location: a dotted string is split, a sequence is kept (keys may hold dots)."""
+    return split_path(subpath) if isinstance(subpath, str) else list(subpath)
 
 
 def fail_all(problems: Iterable[tuple[str | Loc, str]]) -> PydanticCustomError | None:
@@ -87,7 +96,7 @@ def fail_all(problems: Iterable[tuple[str | Loc, str]]) -> PydanticCustomError |
         if err := fail_all(problems):
             raise err
     """
-    items = [(s if isinstance(s, str) else join_path(s), m) for s, m in problems]
+    items = [(_loc(s), m) for s, m in problems]
     if not items:
         return None
     text = "; ".join(m for _, m in items)
@@ -106,29 +115,45 @@ def show(value: Any) -> str:
 # --- pydantic errors → Problems --------------------------------------------------------------
 
 
+def split_path(path: str) -> list[str | int]:
+    """``a.b[0].c`` → ``["a", "b", 0, "c"]`` (the inverse of :func:`join_path`)."""
+    out: list[str | int] = []
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        out.append(int(part[1:-1]) if part.startswith("[") else part)
+    return out
+
+
 def from_validation_error(
-    exc: ValidationError, schema: Mapping[str, Any] | None = None, path_prefix: Loc = ()
+    exc: ValidationError,
+    schema: Mapping[str, Any] | None = None,
+    path_prefix: Loc = (),
+    render: Callable[[list[str | int]], str] | None = None,
 ) -> ConfigError:
     """Turn pydantic's errors into Problems whose messages say what *is* allowed.
 
     ``schema`` is the root model's JSON schema (by alias); it is used to describe the allowed
     values at a location (``an integer >= 1``, ``one of STRICT, PERMISSIVE``, the allowed keys).
+    ``render`` writes a location relative to the root model (default: a config path).
     """
     problems = []
+    head = join_path(path_prefix)
+
+    def at(loc: list[str | int]) -> str:
+        return nest(head, render(loc) if render is not None else join_path(loc))
+
     for err in exc.errors(include_url=False):
-        loc = [*path_prefix, *_clean_loc(err["loc"])]
+        loc = _clean_loc(err["loc"])
         ctx = err.get("ctx") or {}
         if err["type"] == CUSTOM_ERROR_TYPE:
             for sub, message in ctx.get("problems") or ():
-                problems.append(Problem(join_path([*loc, sub]), str(message)))
+                problems.append(Problem(at([*loc, *sub]), str(message)))
             if ctx.get("problems"):
                 continue
-            sub = ctx.get("subpath") or ""
-            problems.append(Problem(join_path([*loc, sub]), str(ctx.get("message", err["msg"]))))
+            problems.append(Problem(at([*loc, *(ctx.get("subloc") or [])]), str(ctx.get("message", err["msg"]))))
             continue
-        fragment = schema_at(schema, _clean_loc(err["loc"])) if schema is not None else None
-        parent = schema_at(schema, _clean_loc(err["loc"])[:-1]) if schema is not None else None
-        problems.append(Problem(join_path(loc), _message(err, fragment, parent, schema)))
+        fragment = schema_at(schema, loc) if schema is not None else None
+        parent = schema_at(schema, loc[:-1]) if schema is not None else None
+        problems.append(Problem(at(loc), _message(err, fragment, parent, schema)))
     return ConfigError(problems)
 
 

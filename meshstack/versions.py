@@ -10,6 +10,11 @@ ISTIO_VERSION = "1.29.1"
 ISTIO_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 #: Kubernetes Gateway API CRDs installed when a stack chooses Gateway API (standard channel).
 GATEWAY_API_VERSION = "v1.4.0"
+#: Where the Gateway API CRDs come from by default: the upstream release manifest of that version
+#: (standard channel). ``gateways.gatewayApiCrds`` points at a local copy for air-gapped sites.
+GATEWAY_API_CRDS_URL = (
+    f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{GATEWAY_API_VERSION}/standard-install.yaml"
+)
 
 # Observability addons, installed as typed native manifests (meshstack/render/addons/).
 #: Prometheus server image tag.

@@ -17,7 +17,7 @@ bash scripts/bootstrap.sh
 charts=$(bash scripts/istio_charts.sh | head -n 1)
 bin=$(bash scripts/bootstrap.sh --print-bin)
 python3 scripts/cluster.py start --dir "$CLUSTER"
-.venv/bin/python -m tools.engine up --stack dev --kubeconfig "$CLUSTER/kubeconfig" --charts "$charts" --state "$STATE"
+.venv/bin/python -m meshstack.tools.engine up --stack dev --kubeconfig "$CLUSTER/kubeconfig" --charts "$charts" --state "$STATE"
 
 cat <<MSG
 
@@ -28,6 +28,6 @@ make up: done in $(( $(date +%s) - start ))s. The dev stack runs on an embedded 
   look around:  export KUBECONFIG=$CLUSTER/kubeconfig PATH=$bin:\$PATH
                 kubectl get pods -A
                 kubectl get virtualservices,destinationrules,gateways -A
-  the engine:   PYTHONPATH=. .venv/bin/python -m tools.engine preview --stack dev --kubeconfig \$KUBECONFIG --charts $charts
+  the engine:   PYTHONPATH=. .venv/bin/python -m meshstack.tools.engine preview --stack dev --kubeconfig \$KUBECONFIG --charts $charts
   stop:         make down   (stops the cluster and forgets its stack state)
 MSG

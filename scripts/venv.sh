@@ -17,7 +17,7 @@ pick_python() {
   return 1
 }
 
-hash=$(sha256sum requirements.txt | cut -c1-16)
+hash=$(cat requirements.txt pyproject.toml | sha256sum | cut -c1-16)
 stamp="$VENV/.requirements-$hash"
 if [ -f "$stamp" ]; then
   exit 0
@@ -28,8 +28,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$py" -m venv "$VENV"
 fi
 echo "venv: installing requirements.txt"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "pip==25.3"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+# The package itself, editable (no second copy): the `meshstack` command and `import meshstack` anywhere.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 rm -f "$VENV"/.requirements-*
 touch "$stamp"
 echo "venv: ready ($VENV)"

@@ -18,8 +18,11 @@ from typing import Any
 import yaml
 from pulumi.errors import RunError
 
-from stacks.defaults import deep_merge
-from tools.mockrun import ROOT, Recording, Registered, run_program
+from meshstack.stacks.program import main as program
+from meshstack.testing import Recording, Registered, run_stack_file
+from meshstack.tools.engine import deep_merge
+
+ROOT = Path(__file__).resolve().parent.parent
 
 __all__ = ["ROOT", "Recording", "Registered", "config_error", "run_stack", "stack_values"]
 
@@ -34,7 +37,9 @@ def run_stack(stack: str, replace: dict[str, Any] | None = None, **overrides: An
     """Run ``stack``'s program. ``overrides`` deep-merge over the stack file; ``replace`` replaces
     the whole config (keys without ``meshstack:``)."""
     values = replace if replace is not None else deep_merge(stack_values(stack), overrides)
-    return run_program(stack, config={f"meshstack:{k}" if ":" not in k else k: v for k, v in values.items()})
+    return run_stack_file(
+        stack, ROOT, program, config={f"meshstack:{k}" if ":" not in k else k: v for k, v in values.items()}
+    )
 
 
 def config_error(stack: str, replace: dict[str, Any] | None = None, **overrides: Any) -> tuple[str, list[Registered]]:

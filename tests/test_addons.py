@@ -12,9 +12,9 @@ from pulumi.runtime import rpc
 from meshstack.model.addons import AddonsConfig, GrafanaAddon, PrometheusAddon
 from meshstack.render.addons import grafana, jaeger, kiali, prometheus
 from meshstack.render.addons.dashboards import DASHBOARDS, dashboard_files
-from meshstack.schemas import validate_manifests
+from meshstack.testing import contains_secret, redact
 from tests.harness import Recording, config_error, run_stack
-from tools.mockrun import contains_secret, redact
+from tests.schemas import validate_manifests
 
 NS = "istio-system"
 #: What the mocks generate for RandomPassword(length=24) and (length=32).
@@ -213,8 +213,8 @@ def test_dashboard_builder_is_deterministic() -> None:
 
 
 def test_builtin_generator_makes_secret_dynamic_tokens_instead_of_random_passwords() -> None:
+    from meshstack.testing import contains_secret
     from tests.harness import run_stack
-    from tools.mockrun import contains_secret
 
     rec = run_stack("prod", secrets={"generator": "builtin"})
     assert not rec.find(type="random:index/randomPassword:RandomPassword")
@@ -226,7 +226,7 @@ def test_builtin_generator_makes_secret_dynamic_tokens_instead_of_random_passwor
 
 
 def test_token_provider_draws_a_fresh_alphanumeric_value_and_replaces_on_new_length() -> None:
-    from components.secret import _TokenProvider
+    from meshstack.components.secret import _TokenProvider
 
     provider = _TokenProvider()
     a, b = provider.create({"length": 32}), provider.create({"length": 32})

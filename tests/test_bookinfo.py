@@ -6,22 +6,21 @@ from typing import Any
 
 import pytest
 
-from apps.bookinfo import BookinfoScenario
+from meshstack.apps.bookinfo import BookinfoScenario
 from meshstack.errors import ConfigError
-from meshstack.model.apps import AppsConfig
-from meshstack.model.refs import GatewayRef
-from meshstack.render.app import RenderContext, render_apps
-from meshstack.schemas import validate_manifests
+from meshstack.model.refs import GatewayRef, MeshRef
+from meshstack.render.app import render_apps
+from meshstack.stacks.config import parse_apps
+from tests.schemas import validate_manifests
 
 INGRESS = GatewayRef("istio-ingressgateway", "istio-ingress", selector={"istio": "ingressgateway"})
 
 
 def render(scenario: str, target: str = "istio", **bookinfo: Any) -> list[dict[str, Any]]:
-    cfg = AppsConfig.parse(
-        {"enabled": True, "namespace": "bookinfo", "target": target, "bookinfo": {"scenario": scenario, **bookinfo}},
-        path=["apps"],
+    cfg = parse_apps(
+        {"enabled": True, "namespace": "bookinfo", "target": target, "bookinfo": {"scenario": scenario, **bookinfo}}
     )
-    manifests = render_apps(cfg, RenderContext(ingress=INGRESS)).all()
+    manifests = render_apps(cfg, MeshRef(ingress=INGRESS)).all()
     assert validate_manifests(manifests) == []
     return manifests
 
@@ -165,7 +164,7 @@ def test_gateway_api_jason_header_match() -> None:
 @pytest.mark.parametrize("scenario", ["ratings-delay-jason", "ratings-abort-jason", "reviews-timeout"])
 def test_gateway_api_refuses_faults(scenario: str) -> None:
     with pytest.raises(ConfigError) as exc:
-        AppsConfig.parse({"enabled": True, "target": "gatewayApi", "bookinfo": {"scenario": scenario}}, path=["apps"])
+        parse_apps({"enabled": True, "target": "gatewayApi", "bookinfo": {"scenario": scenario}})
     assert exc.value.paths == ["apps.bookinfo.scenario"]
     assert "fault injection" in str(exc.value)
 

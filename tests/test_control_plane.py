@@ -9,16 +9,16 @@ import kubernetes_validate
 import pulumi
 import pytest
 
-from components.control_plane import ISTIOD_OWNED_WEBHOOK_FIELDS, ignore_istiod_webhook_fields, retain_crds
+from meshstack.components.control_plane import ISTIOD_OWNED_WEBHOOK_FIELDS, ignore_istiod_webhook_fields, retain_crds
 from meshstack.errors import ConfigError
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.profile import Profile, ProfileName
 from meshstack.render import control_plane as render
 from meshstack.render.revision_tags import revision_tag_webhooks
-from meshstack.schemas import KUBERNETES_VERSION, validate_manifests
+from meshstack.testing import redact
 from meshstack.versions import ISTIO_VERSION
 from tests.harness import Recording, config_error, run_stack
-from tools.mockrun import redact
+from tests.schemas import KUBERNETES_VERSION, validate_manifests
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 CANARY = {
@@ -164,7 +164,7 @@ def test_minimal_profile_installs_no_gateways() -> None:
 def test_exposing_apps_without_an_ingress_fails_before_anything_is_registered() -> None:
     message, registered = config_error("dev", mesh={"profile": "minimal"})
     assert (
-        "  meshstack:apps.bookinfo.expose: this stack has no ingress gateway to expose the app through"
+        "  meshstack:apps.bookinfo.expose: productpage: this stack has no ingress gateway to expose the app through"
         in message.splitlines()
     )
     assert registered == []

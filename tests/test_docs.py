@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools import config_docs
+from meshstack.tools import config_docs
 
 ROOT = Path(__file__).resolve().parent.parent
 

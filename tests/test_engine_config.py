@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from tools.engine import Engine
+from meshstack.tools.engine import Engine
 
 
 def test_machine_keys_and_overrides_merge_over_the_committed_stack(tmp_path: Path) -> None:

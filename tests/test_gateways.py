@@ -3,7 +3,7 @@ Bookinfo 8080 / ``istio: ingressgateway`` trap) and the refs handed to the apps.
 
 from __future__ import annotations
 
-from pathlib import Path
+import subprocess
 from typing import Any
 
 import pytest
@@ -13,12 +13,11 @@ from meshstack.model.gateway import GatewayDeployment, GatewaysConfig, Server
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.refs import GatewayKind
 from meshstack.render import gateways as render
-from meshstack.render.gateway_api_crds import ENV_DIR, crd_files
 from meshstack.render.platform import mesh_ref
-from meshstack.schemas import validate_manifests
-from stacks.config import load_stack_spec
+from meshstack.stacks.config import load_stack_spec
+from meshstack.testing import redact
 from tests.harness import Recording, config_error, run_stack
-from tools.mockrun import redact
+from tests.schemas import validate_manifests
 
 TLS = {"port": 443, "protocol": "HTTPS", "hosts": ["shop.example.com"], "tls": {"credentialName": "shop-cert"}}
 
@@ -159,24 +158,18 @@ def test_egress_gateway_is_cluster_ip_without_a_gateway_object(dev: Recording) -
 # --- Gateway API choice: pinned CRDs ---------------------------------------------------------------
 
 
-@pytest.fixture
-def gateway_api_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "config" / "crd" / "standard"
-    folder.mkdir(parents=True)
-    for name in ("gateway.networking.k8s.io_gateways.yaml", "gateway.networking.k8s.io_httproutes.yaml"):
-        (folder / name).write_text("kind: CustomResourceDefinition\n")
-    (folder / "kustomization.yaml").write_text("resources: []\n")
-    monkeypatch.setenv(ENV_DIR, str(tmp_path))
-    return folder
+def test_gateway_api_installs_the_pinned_upstream_crds_before_the_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No toolchain at deploy time: the program must not start any process to get the CRDs.
+    def no_subprocess(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"the program started a process: {args}")
 
-
-def test_gateway_api_installs_pinned_crds_before_the_gateway(gateway_api_module: Path) -> None:
+    monkeypatch.setattr(subprocess, "run", no_subprocess)
+    monkeypatch.setattr(subprocess, "Popen", no_subprocess)
     rec = run_stack("prod", gateways={"api": "gatewayApi"})
     crds = rec.one(type="kubernetes:yaml/v2:ConfigGroup")
     assert crds.name == "gateways-gateway-api-crds-v1.4.0"
     assert crds.inputs["files"] == [
-        str(gateway_api_module / "gateway.networking.k8s.io_gateways.yaml"),
-        str(gateway_api_module / "gateway.networking.k8s.io_httproutes.yaml"),
+        "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.4.0/standard-install.yaml"
     ]
     assert (crds.retain_on_delete, crds.protect) == (True, True)
     gw = rec.one(kind="Gateway", k8s_name="ingress")
@@ -189,12 +182,21 @@ def test_gateway_api_installs_pinned_crds_before_the_gateway(gateway_api_module:
     assert rec.outputs["ingress"]["service"] == "ingress-istio.istio-ingress.svc.cluster.local"
 
 
-def test_gateway_api_crds_come_from_the_go_module_cache() -> None:
-    # No skip: a machine that cannot fetch the pinned module cannot install Gateway API either.
-    files = crd_files()
-    names = [Path(f).name for f in files]
-    assert "gateway.networking.k8s.io_gateways.yaml" in names and "gateway.networking.k8s.io_httproutes.yaml" in names
-    assert all("/sigs.k8s.io/gateway-api@v1.4.0/config/crd/standard/" in f for f in files)
+@pytest.mark.parametrize(
+    ("source", "files"),
+    [
+        ("/srv/mirror/gateway-api/v1.4.0", ["/srv/mirror/gateway-api/v1.4.0/*.yaml"]),
+        ("file:///srv/mirror/gateway-api/", ["/srv/mirror/gateway-api/*.yaml"]),
+        ("/srv/mirror/standard-install.yaml", ["/srv/mirror/standard-install.yaml"]),
+        (
+            "https://mirror.example.com/gw/standard-install.yaml",
+            ["https://mirror.example.com/gw/standard-install.yaml"],
+        ),
+    ],
+)
+def test_gateway_api_crds_from_a_local_mirror(source: str, files: list[str]) -> None:
+    rec = run_stack("dev", gateways={"api": "gatewayApi", "gatewayApiCrds": source})
+    assert rec.one(type="kubernetes:yaml/v2:ConfigGroup").inputs["files"] == files
 
 
 # --- refs for the apps ---------------------------------------------------------------------------
@@ -223,7 +225,7 @@ def test_gateways_config_defaults_are_the_chart_defaults() -> None:
 def test_ingress_address_prefers_the_load_balancer_and_falls_back_to_the_service(prod: Recording) -> None:
     from types import SimpleNamespace as NS
 
-    from components.gateways import _ingress_of
+    from meshstack.components.gateways import _ingress_of
 
     assert _ingress_of(NS(load_balancer=NS(ingress=[NS(ip=None, hostname="lb.example.com")]))) == "lb.example.com"
     assert _ingress_of(NS(load_balancer=NS(ingress=[NS(ip="203.0.113.7", hostname=None)]))) == "203.0.113.7"

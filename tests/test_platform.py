@@ -12,7 +12,7 @@ from meshstack.model.mesh import MeshConfig
 from meshstack.model.namespace import WorkloadNamespace
 from meshstack.render.namespaces import InjectionLabelError, check_injection_labels, workload_namespace
 from meshstack.render.platform import mesh_ref
-from stacks.config import load_stack_spec
+from meshstack.stacks.config import load_stack_spec
 from tests.harness import Recording, config_error, run_stack
 
 # --- workload namespaces: exactly one injection label --------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from meshstack.errors import ConfigError
 from meshstack.model.apps import AppsConfig
 from meshstack.model.policy import HttpRoute, LoadBalancer, Match
+from meshstack.stacks.config import parse_apps
 
 V = {"image": "example/web:1"}
 
@@ -19,7 +20,7 @@ def app(**extra: Any) -> dict[str, Any]:
 
 def errors(section: dict[str, Any]) -> dict[str, str]:
     with pytest.raises(ConfigError) as exc:
-        AppsConfig.parse({"enabled": True, **section}, path=["apps"])
+        parse_apps({"enabled": True, **section})
     return {p.path: p.message for p in exc.value.problems}
 
 
@@ -85,7 +86,7 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def test_gateway_api_weights_are_proportional() -> None:
     cfg = AppsConfig.parse({"enabled": True, "target": "gatewayApi", "services": {"web": app(routes=split(1, 3))}})
-    assert cfg.services["web"].routes[0].weighted == [("v1", 1), ("v2", 3)]
+    assert cfg.apps["web"].routes[0].weighted == [("v1", 1), ("v2", 3)]
 
 
 def test_retries_within_timeout_are_accepted() -> None:

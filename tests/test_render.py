@@ -11,8 +11,8 @@ import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
-from tools import render
-from tools.mockrun import REDACTED, run_program
+from meshstack.testing import REDACTED, run
+from meshstack.tools import render
 
 CORE_GROUPS = ("v1", "apps/v1", "policy/v1", "rbac.authorization.k8s.io/v1", "autoscaling/v2", "batch/v1",
                "networking.k8s.io/v1", "admissionregistration.k8s.io/v1", "apiextensions.k8s.io/v1")  # fmt: skip
@@ -94,7 +94,7 @@ def test_secret_values_are_redacted_everywhere(tmp_path: Path) -> None:
         )
         k8s.helm.v4.Chart("c", chart="x", version="1", values={"adminPassword": pulumi.Output.secret(plaintext)})
 
-    rec = run_program("dev", program=program)
+    rec = run(program)
     render.write_render(rec, tmp_path)
     for name in ("manifests.yaml", "charts.yaml", "resources.yaml"):
         assert plaintext not in (tmp_path / name).read_text()
@@ -113,8 +113,7 @@ def test_bad_config_exits_2_with_the_problems(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "Pulumi.broken.yaml").write_text("config:\n  meshstack:environment: staging\n")
-    monkeypatch.setattr("tools.mockrun.ROOT", tmp_path)
-    assert render.main(["--stack", "broken", "--out", str(tmp_path / "out")]) == 2
+    assert render.main(["--stack", "broken", "--root", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert 'meshstack:environment: expected one of dev, prod, got "staging"' in err
     assert not (tmp_path / "out").exists()

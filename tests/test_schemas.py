@@ -7,13 +7,13 @@ import copy
 import kubernetes_validate
 import pytest
 
-from meshstack.model.apps import AppsConfig
 from meshstack.render.app import render_apps
-from meshstack.schemas import CORE_GROUPS, KUBERNETES_VERSION, crd_schemas, validate_manifest, validate_manifests
+from meshstack.stacks.config import parse_apps
+from tests.schemas import CORE_GROUPS, KUBERNETES_VERSION, crd_schemas, validate_manifest, validate_manifests
 
 
 def _manifests() -> list[dict]:
-    return render_apps(AppsConfig.parse({"enabled": True, "bookinfo": {"scenario": "jason-v2", "expose": False}})).all()
+    return render_apps(parse_apps({"enabled": True, "bookinfo": {"scenario": "jason-v2", "expose": False}})).all()
 
 
 def test_crds_are_available() -> None:

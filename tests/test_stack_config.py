@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from meshstack.errors import ConfigError
 from meshstack.model.environment import Environment
 from meshstack.model.mesh import MtlsMode
-from stacks.config import collect, load_stack_spec
+from meshstack.stacks.config import collect, load_stack_spec
 from tests.harness import Recording, config_error, run_stack, stack_values
 
 

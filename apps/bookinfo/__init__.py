@@ -1,4 +1,4 @@
-"""Istio's Bookinfo sample built from the app model, with every traffic-management task as a preset.
+"""Istio's Bookinfo sample, built on meshstack's public API, with every traffic-management task as a preset.
 
 ``bookinfo_apps(BookinfoConfig(scenario="jason-v2"))`` gives the four :class:`AppSpec` objects;
 stack config selects the scenario with ``meshstack:apps: {enabled: true, bookinfo: {scenario: …}}``.
@@ -12,11 +12,20 @@ from enum import StrEnum
 from pydantic import Field, model_validator
 
 from meshstack.errors import fail_all
-from meshstack.model.app import AppSpec, ServicePort, Version
+from meshstack.model import (
+    AppSpec,
+    ClientTls,
+    Exposure,
+    Fault,
+    HttpRoute,
+    Match,
+    PodSecurity,
+    ResourceList,
+    Resources,
+    ServicePort,
+    Version,
+)
 from meshstack.model.base import Model
-from meshstack.model.policy import ClientTls, Exposure, Fault, HttpRoute, Match
-from meshstack.model.resources import ResourceList, Resources
-from meshstack.model.workload import PodSecurity
 
 SERVICES = ("productpage", "details", "reviews", "ratings")
 VERSIONS = {"productpage": ("v1",), "details": ("v1",), "reviews": ("v1", "v2", "v3"), "ratings": ("v1",)}

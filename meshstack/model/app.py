@@ -20,7 +20,7 @@ from meshstack.model.base import DNS_LABEL, Model, Name, Port
 from meshstack.model.policy.authorization import AuthorizationPolicy
 from meshstack.model.policy.blue_green import BlueGreen
 from meshstack.model.policy.circuit_breaker import CircuitBreaker
-from meshstack.model.policy.client_tls import ClientTls, TlsMode
+from meshstack.model.policy.client_tls import ClientTls
 from meshstack.model.policy.exposure import Exposure
 from meshstack.model.policy.load_balancer import LoadBalancer
 from meshstack.model.policy.locality import LocalityFailover
@@ -29,6 +29,7 @@ from meshstack.model.policy.rate_limit import LocalRateLimit
 from meshstack.model.policy.request_authentication import RequestAuthentication
 from meshstack.model.policy.route import Destination, HttpRoute
 from meshstack.model.resources import Resources
+from meshstack.model.tls import TlsMode
 from meshstack.model.workload import DEFAULT_RESOURCES, MountPath, PodSecurity
 
 
@@ -97,7 +98,11 @@ class ServicePort(Model):
 class Version(Model):
     """One Deployment of the app, labelled ``app`` and ``version``."""
 
-    image: Image = Field(description="Container image.")
+    image: Image | None = Field(
+        None,
+        description="Container image. Required in stack config; in Python it may instead come from another "
+        "resource (MeshAppArgs.images).",
+    )
     replicas: int = Field(1, ge=0, le=1000, description="Pods. Default: 1.")
     env: dict[EnvName, str] = Field(default_factory=dict, description="Environment variables. Default: none.")
     resources: Resources = Field(default=DEFAULT_RESOURCES, description="Default: 100m/128Mi requests, 256Mi limit.")
@@ -250,6 +255,11 @@ class AppSpec(Model):
             if port is None or p.port == port:
                 return p
         return self.ports[0]
+
+    @property
+    def imageless_versions(self) -> list[str]:
+        """Versions without an image (the component must be given one for each)."""
+        return [name for name, version in self.versions.items() if version.image is None]
 
     @property
     def has_destination_policy(self) -> bool:

@@ -1,32 +1,28 @@
-"""The ``meshstack:apps`` config section: the apps of a stack, their policies and the render target.
+"""The ``meshstack:apps`` config section: the apps of a namespace, their policies and the render target.
 
-Parsed by the stack with ``AppsConfig.parse(value, path=["apps"])``. All validation happens here,
-before any resource is registered: each app's own rules (see :mod:`meshstack.model.app`), plus the
-rules that need the whole section — one VirtualService per mesh host (Bookinfo's names vs
-``services``), one app per ServiceAccount, the namespace PeerAuthentication vs an app's
-``tls: DISABLE``, and what the chosen render target can express (Istio: weights sum to 100;
-Gateway API: no fault injection, no retries, no Istio-only matches, whole-millisecond durations,
-per-version Service names ≤ 63).
+All validation happens here, before any resource is registered: each app's own rules (see
+:mod:`meshstack.model.app`), what the chosen render target can express (:func:`target_problems`:
+Istio weights sum to 100; Gateway API has no fault injection, no retries, no Istio-only matches,
+whole-millisecond durations, per-version Service names ≤ 63), and the rules that need the whole
+section (one app per ServiceAccount, the namespace PeerAuthentication vs an app's ``tls: DISABLE``).
 
-Bookinfo presets live in :mod:`apps.bookinfo` (built on this model); this module expands them so
-their routes are validated like any other app's.
+In Python the apps are ``AppsConfig(apps={"web": AppSpec(...)})``; in stack config the same
+mapping is ``services``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any, Self
+from typing import Self
 
 from pydantic import Field, model_validator
 
-from apps.bookinfo import BookinfoConfig, bookinfo_apps
 from meshstack.errors import Loc, fail_all
 from meshstack.model.app import AppSpec
 from meshstack.model.base import DNS_LABEL, Model, Name, duration_seconds
-from meshstack.model.policy.client_tls import TlsMode
 from meshstack.model.policy.peer_authentication import PeerAuthentication
+from meshstack.model.tls import TlsMode
 
 
 def is_dns_label(value: str) -> bool:
@@ -53,121 +49,89 @@ def gateway_api_duration(value: str) -> str | None:
     return None
 
 
+def target_problems(name: str, app: AppSpec, target: RenderTarget) -> list[tuple[Loc, str]]:
+    """What ``target`` cannot express of app ``name`` (paths relative to the app)."""
+    problems: list[tuple[Loc, str]] = []
+    for i, route in enumerate(app.effective_routes() if not app.routes else app.routes):
+        at = ["routes", i] if app.routes else ["blueGreen"]
+        if target is RenderTarget.ISTIO:
+            total = sum(w for _, w in route.weighted)
+            if len(route.to) > 1 and total != 100:
+                problems.append(([*at, "to"], f"Istio route weights must sum to 100, got {total}"))
+            continue
+        gw = "Gateway API HTTPRoute cannot express"
+        if route.fault is not None:
+            problems.append(([*at, "fault"], f"{gw} fault injection; use target istio"))
+        if route.retries is not None:
+            problems.append(([*at, "retries"], f"{gw} retries (standard channel); use target istio"))
+        if route.timeout is not None and gateway_api_duration(route.timeout) is None:
+            problems.append(([*at, "timeout"], f"{gw} {route.timeout}; use whole milliseconds (≥ 1ms)"))
+        if route.mirror is not None and route.mirror.percentage != int(route.mirror.percentage):
+            problems.append(([*at, "mirror", "percentage"], f"{gw} fractional mirror percentages"))
+        for k, match in enumerate(route.match):
+            for field in match.istio_only_fields:
+                problems.append(([*at, "match", k, field], f"{gw} {field} matches"))
+    if target is RenderTarget.GATEWAY_API:
+        for version in app.versions:
+            if len(f"{name}-{version}") > 63:
+                problems.append(
+                    (["versions", version], f"per-version Service {name}-{version} is longer than 63 characters")
+                )
+    return problems
+
+
 class AppsConfig(Model):
+    """The apps of one namespace and the policies they share."""
+
     enabled: bool = Field(False, description="Deploy the workload apps of this stack. Default: false.")
     namespace: Name = Field("apps", description="Namespace of every app (injection-labelled). Default: apps.")
     target: RenderTarget = Field(
         RenderTarget.ISTIO, strict=False, description="Render target of routes: istio or gatewayApi. Default: istio."
     )
-    bookinfo: BookinfoConfig | None = Field(None, description="Istio's Bookinfo sample. Unset: not deployed.")
-    services: dict[str, AppSpec] = Field(
-        default_factory=dict, description="Your own apps by Service name (a DNS label)."
+    apps: dict[str, AppSpec] = Field(
+        default_factory=dict, alias="services", description="Your own apps by Service name (a DNS label)."
     )
     peer_authentication: PeerAuthentication | None = Field(
         None, description="Namespace-wide PeerAuthentication ('default'). Unset: the mesh-wide mode applies."
     )
 
-    def apps(self) -> dict[str, AppSpec]:
-        """Every app of the section (Bookinfo's first), by Service name."""
-        out = dict(bookinfo_apps(self.bookinfo)) if self.bookinfo is not None else {}
-        out.update(self.services)
-        return out
-
-    def app_path(self, name: str) -> list[str | int]:
-        """Config path of an app (Bookinfo apps point at the scenario that produced them)."""
-        if name in self.services:
-            return ["services", name]
-        return ["bookinfo", "scenario"]
-
     @model_validator(mode="after")
     def _check(self) -> Self:
-        problems: list[tuple[str | Loc, str]] = [
+        problems: list[tuple[Loc, str]] = [
             (["services", name], "allowed: a DNS label (lowercase letters, digits and '-', at most 63 characters)")
-            for name in self.services
+            for name in self.apps
             if not is_dns_label(name)
         ]
         if problems:
             raise fail_all(problems) or AssertionError
-        bookinfo = bookinfo_apps(self.bookinfo) if self.bookinfo is not None else {}
-        for name in self.services:
-            if name in bookinfo:
-                problems.append(
-                    (
-                        ["services", name],
-                        f"Bookinfo already defines the mesh host {name!r}; one VirtualService per host",
-                    )
-                )
-        apps = {**{k: (v, ["bookinfo", "scenario"]) for k, v in bookinfo.items()},
-                **{k: (v, ["services", k]) for k, v in self.services.items()}}  # fmt: skip
         owners: dict[str, str] = {}
-        for name, (app, loc) in apps.items():
+        ns_strict = self.peer_authentication is not None and self.peer_authentication.is_strict_anywhere
+        for name, app in self.apps.items():
+            loc: Loc = ["services", name]
             account = app.service_account or name
             if account in owners:
                 problems.append(
                     (
-                        [*loc, "serviceAccount"] if loc[0] == "services" else loc,
+                        [*loc, "serviceAccount"],
                         f"ServiceAccount {account!r} is already the identity of app {owners[account]!r}; "
                         "give each app its own serviceAccount",
                     )
                 )
             owners.setdefault(account, name)
-        for name, (app, loc) in apps.items():
-            problems.extend(self._target_problems(name, app, loc))
-            ns_strict = self.peer_authentication is not None and self.peer_authentication.is_strict_anywhere
+            problems += [([*loc, *sub], message) for sub, message in target_problems(name, app, self.target)]
+            problems += [([*loc, "versions", v, "image"], "required") for v in app.imageless_versions]
             if ns_strict and app.tls is not None and app.tls.mode is TlsMode.DISABLE:
-                where: Loc = [*loc, "tls", "mode"] if loc[0] == "services" else ["bookinfo", "mtls"]
                 problems.append(
-                    (where, f"{name}: tls DISABLE sends plaintext but the namespace PeerAuthentication is STRICT")
+                    (
+                        [*loc, "tls", "mode"],
+                        "tls DISABLE sends plaintext but the namespace PeerAuthentication is STRICT",
+                    )
                 )
         if err := fail_all(problems):
             raise err
         return self
 
-    def _target_problems(self, name: str, app: AppSpec, loc: Sequence[str | int]) -> list[tuple[str | Loc, str]]:
-        # Service names are already checked (as DNS labels) by _check before it calls this.
-        problems: list[tuple[str | Loc, str]] = []
-        bookinfo = loc[0] == "bookinfo"
-        prefix = f"{name}: " if bookinfo else ""
-
-        def at(*sub: str | int) -> Loc:
-            return loc if bookinfo else [*loc, *sub]
-
-        for i, route in enumerate(app.effective_routes() if not app.routes else app.routes):
-            if self.target is RenderTarget.ISTIO:
-                total = sum(w for _, w in route.weighted)
-                if len(route.to) > 1 and total != 100:
-                    problems.append(
-                        (at("routes", i, "to"), f"{prefix}Istio route weights must sum to 100, got {total}")
-                    )
-                continue
-            gw = "Gateway API HTTPRoute cannot express"
-            if route.fault is not None:
-                problems.append((at("routes", i, "fault"), f"{prefix}{gw} fault injection; use target istio"))
-            if route.retries is not None:
-                problems.append(
-                    (at("routes", i, "retries"), f"{prefix}{gw} retries (standard channel); use target istio")
-                )
-            if route.timeout is not None and gateway_api_duration(route.timeout) is None:
-                problems.append(
-                    (at("routes", i, "timeout"), f"{prefix}{gw} {route.timeout}; use whole milliseconds (≥ 1ms)")
-                )
-            if route.mirror is not None and route.mirror.percentage != int(route.mirror.percentage):
-                problems.append(
-                    (at("routes", i, "mirror", "percentage"), f"{prefix}{gw} fractional mirror percentages")
-                )
-            for k, match in enumerate(route.match):
-                for field in match.istio_only_fields:
-                    problems.append((at("routes", i, "match", k, field), f"{prefix}{gw} {field} matches"))
-        if self.target is RenderTarget.GATEWAY_API:
-            for version in app.versions:
-                if len(f"{name}-{version}") > 63:
-                    problems.append(
-                        (
-                            at("versions", version),
-                            f"{prefix}per-version Service {name}-{version} is longer than 63 characters",
-                        )
-                    )
-        return problems
-
-    def to_summary(self) -> dict[str, Any]:
-        return {"namespace": self.namespace, "target": self.target.value, "apps": sorted(self.apps())}
+    @property
+    def exposed(self) -> list[str]:
+        """The apps served through an ingress gateway."""
+        return [name for name, app in self.apps.items() if app.expose is not None]

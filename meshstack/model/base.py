@@ -1,26 +1,42 @@
 """The base of every model object: frozen, strict, camelCase on the wire, eager validation.
 
-Model objects are built two ways and both validate at construction:
+Model objects are built two ways and both validate at construction, with the same defaults:
 
-* from Python: ``Retries(attempts=3, per_try_timeout="2s")`` (snake_case field names), and
+* from Python: ``Retries(attempts=3, per_try_timeout="2s")`` (snake_case field names); errors
+  name Python attribute paths (``routes[0].to[1].weight``, ``services["web"].ports[0]``);
 * from stack config / YAML: ``Retries.parse({"attempts": 3, "perTryTimeout": "2s"}, path=...)``
-  (camelCase keys, the same names the Istio APIs use).
+  (camelCase keys, the same names the Istio APIs use); errors name config paths
+  (``routes[0].to[1].weight``, ``services.web.ports[0]``).
 
 Any failure raises :class:`meshstack.errors.ConfigError` listing every problem with its path.
+
+**Layered defaults.** Some defaults depend on other values (the environment picks sizes, the
+profile picks sidecar resources). A model declares them in :meth:`Model.layered_defaults`; they
+fill only what the caller left unset, and "unset" means the same thing on both paths: a key absent
+from the config, or an argument not passed to the constructor (:attr:`Model.explicit_fields`).
+So ``MeshConfig(profile="demo", istiod=IstiodConfig(replicas=2))`` and
+``MeshConfig.parse({"profile": "demo", "istiod": {"replicas": 2}})`` are equal.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from pydantic._internal._model_construction import ModelMetaclass
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
+from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 from meshstack.errors import ConfigError, Loc, from_validation_error
+
+#: How error paths are written: ``config`` (camelCase keys, ``a.b[0].c``) or ``python``
+#: (attribute names and subscripts, ``a.b[0]["key"].c``).
+PathStyle = Literal["config", "python"]
 
 
 class _ValidatingMeta(ModelMetaclass):
@@ -34,7 +50,7 @@ class _ValidatingMeta(ModelMetaclass):
         try:
             return super().__call__(*args, **kwargs)
         except ValidationError as exc:
-            raise from_validation_error(exc, _schema(cls)) from None
+            raise error_of(exc, cls, style="python") from None  # type: ignore[arg-type]
 
 
 class Model(BaseModel, metaclass=_ValidatingMeta):
@@ -56,17 +72,94 @@ class Model(BaseModel, metaclass=_ValidatingMeta):
         arbitrary_types_allowed=False,
     )
 
+    #: Field names the caller set (constructor arguments or config keys), before layered defaults.
+    _explicit: frozenset[str] = PrivateAttr(default=frozenset())
+    #: Whether :meth:`layered_defaults` is overridden (skips the work for every other model).
+    _layered: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._layered = "layered_defaults" in cls.__dict__ or any(
+            getattr(base, "_layered", False) for base in cls.__mro__[1:]
+        )
+
+    @classmethod
+    def layered_defaults(cls, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults (config form, camelCase keys) for what ``given`` leaves unset.
+
+        ``given`` is what the caller set, by config key; nested values may be model instances.
+        Only a value the caller did not set is filled, key by key into nested sections.
+        """
+        return {}
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _layer(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if not isinstance(data, Mapping):
+            return handler(data)  # an instance passes through unchanged
+        given = {_field_key(cls, k): v for k, v in data.items()}
+        effective: Any = data
+        if cls._layered:
+            defaults = cls.layered_defaults({_alias(cls, k): v for k, v in given.items()})
+            if defaults:
+                effective = merge_defaults(defaults, {_alias(cls, k): v for k, v in given.items()})
+        instance = handler(effective)
+        instance._explicit = frozenset(k for k in given if k in cls.model_fields)
+        return instance
+
+    @property
+    def explicit_fields(self) -> frozenset[str]:
+        """The fields the caller set; everything else holds a default."""
+        return self._explicit
+
     @classmethod
     def parse(cls, data: Any, path: Loc = ()) -> Self:
-        """Validate config data (camelCase keys); errors are prefixed with ``path``."""
+        """Validate config data (camelCase keys); errors name config paths prefixed with ``path``."""
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            raise from_validation_error(exc, _schema(cls), path) from None
+            raise error_of(exc, cls, style="config", path_prefix=path) from None
 
     def to_config(self) -> dict[str, Any]:
         """The config form (camelCase keys), which :meth:`parse` accepts back."""
         return self.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+    def given(self) -> dict[str, Any]:
+        """What the caller set, by config key (nested values are model instances)."""
+        return {_alias(type(self), name): getattr(self, name) for name in self._explicit}
+
+
+def merge_defaults(defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` over ``defaults`` key by key; a nested model instance counts only with what its
+    caller set (:meth:`Model.given`), so a default fills a field the instance left unset."""
+    out: dict[str, Any] = dict(defaults)
+    for key, value in given.items():
+        below = out.get(key)
+        if isinstance(below, Mapping) and isinstance(value, Mapping | Model):
+            out[key] = merge_defaults(below, value.given() if isinstance(value, Model) else value)
+        else:
+            out[key] = value
+    return out
+
+
+def _alias(cls: type[BaseModel], name: str) -> str:
+    field = cls.model_fields.get(name)
+    return (field.alias or name) if field is not None else name
+
+
+def _field_key(cls: type[BaseModel], key: Any) -> Any:
+    """The field name of a config key or field name (unknown keys unchanged)."""
+    if key in cls.model_fields:
+        return key
+    return _aliases(cls).get(key, key)
+
+
+@cache
+def _aliases(cls: type[BaseModel]) -> dict[str, str]:
+    return {f.alias: name for name, f in cls.model_fields.items() if f.alias}
+
+
+# --- errors ------------------------------------------------------------------------------------
 
 
 @cache
@@ -77,12 +170,74 @@ def _schema(cls: type[BaseModel]) -> Mapping[str, Any]:
         return {}
 
 
-def validation_errors(cls: type[Model], data: Any, path: Loc = ()) -> ConfigError | None:
-    """The ConfigError ``cls.parse(data)`` would raise, or None (handy for collecting)."""
-    try:
-        cls.parse(data, path)
-    except ConfigError as err:
-        return err
+def error_of(
+    exc: ValidationError, cls: type[BaseModel], *, style: PathStyle = "config", path_prefix: Loc = ()
+) -> ConfigError:
+    """pydantic's errors as one ConfigError, paths written in ``style``."""
+    if style == "config":
+        return from_validation_error(exc, _schema(cls), path_prefix)
+    return from_validation_error(exc, _schema(cls), path_prefix, render=lambda loc: python_path(cls, loc))
+
+
+def python_path(root: Any, loc: Sequence[str | int]) -> str:
+    """A location as Python attribute access from an object of type ``root``:
+    ``["apps", "web", "routes", 0, "to"]`` → ``apps["web"].routes[0].to``."""
+    out = ""
+    tp: Any = root
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            tp = _item_type(tp)
+            continue
+        model = _model_in(tp)
+        name = _field_key(model, part) if model is not None else None
+        if model is not None and name in model.model_fields:
+            out += f".{name}" if out else name
+            tp = model.model_fields[name].annotation
+        elif _is_mapping(tp):
+            out += f"[{part!r}]".replace("'", '"')
+            tp = _value_type(tp)
+        else:
+            snake = to_snake(part)
+            out += f".{snake}" if out else snake
+            tp = None
+    return out
+
+
+def _strip(tp: Any) -> list[Any]:
+    """The members of ``tp`` with Optional/Union/Annotated removed."""
+    if tp is None:
+        return []
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return _strip(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(tp) for m in _strip(arg) if m is not type(None)]
+    return [tp]
+
+
+def _model_in(tp: Any) -> type[BaseModel] | None:
+    for member in _strip(tp):
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            return member
+    return None
+
+
+def _is_mapping(tp: Any) -> bool:
+    return any(typing.get_origin(m) in (dict, Mapping) for m in _strip(tp))
+
+
+def _value_type(tp: Any) -> Any:
+    for member in _strip(tp):
+        if typing.get_origin(member) in (dict, Mapping):
+            return typing.get_args(member)[1]
+    return None
+
+
+def _item_type(tp: Any) -> Any:
+    for member in _strip(tp):
+        if typing.get_origin(member) in (list, tuple, Sequence):
+            return typing.get_args(member)[0]
     return None
 
 
@@ -102,12 +257,9 @@ Name = Annotated[
 ]
 
 Percent = Annotated[float, Field(ge=0, le=100, description="allowed: a percentage between 0 and 100")]
-Fraction = Annotated[float, Field(ge=0, le=1)]
 Port = Annotated[int, Field(ge=1, le=65535, description="allowed: a port number between 1 and 65535")]
 PositiveInt = Annotated[int, Field(ge=1)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
 
-_DURATION_RE = re.compile(r"^(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+$")
 #: An Istio/protobuf-style duration: ``1.5s``, ``100ms``, ``1m30s``.
 Duration = Annotated[
     str,

@@ -19,6 +19,8 @@ from pydantic import Field, model_validator
 from meshstack.errors import fail, fail_all
 from meshstack.model.base import Model, Name, Port, PositiveInt
 from meshstack.model.resources import Resources
+from meshstack.model.tls import SERVER_TLS_MODES, TlsMode, allowed
+from meshstack.versions import GATEWAY_API_CRDS_URL
 
 
 class GatewayApi(StrEnum):
@@ -37,7 +39,7 @@ class ServiceType(StrEnum):
     CLUSTER_IP = "ClusterIP"
 
 
-class Protocol(StrEnum):
+class ServerProtocol(StrEnum):
     """A server's protocol. HTTPS and TLS need ``tls``."""
 
     HTTP = "HTTP"
@@ -48,17 +50,7 @@ class Protocol(StrEnum):
     TLS = "TLS"
 
 
-class TlsMode(StrEnum):
-    """SIMPLE: terminate TLS with ``credentialName``. MUTUAL: also verify client certificates.
-    PASSTHROUGH: route on SNI without terminating. ISTIO_MUTUAL: mesh mTLS (egress gateways)."""
-
-    SIMPLE = "SIMPLE"
-    MUTUAL = "MUTUAL"
-    PASSTHROUGH = "PASSTHROUGH"
-    ISTIO_MUTUAL = "ISTIO_MUTUAL"
-
-
-class ServicePort(Model):
+class GatewayPort(Model):
     """A port of the gateway's Service."""
 
     name: str = Field(
@@ -82,6 +74,8 @@ class ServerTls(Model):
 
     @model_validator(mode="after")
     def _credential(self) -> ServerTls:
+        if self.mode not in SERVER_TLS_MODES:
+            raise fail(f"{self.mode.value} is not a gateway-server mode; allowed: {allowed(SERVER_TLS_MODES)}", "mode")
         if self.mode in (TlsMode.SIMPLE, TlsMode.MUTUAL) and not self.credential_name:
             raise fail(
                 f"{self.mode.value} TLS terminates at the gateway and needs a certificate Secret", "credentialName"
@@ -93,7 +87,7 @@ class Server(Model):
     """A server of an Istio Gateway (a listener of a Gateway API Gateway)."""
 
     port: Port = Field(description="The gateway Service port this server listens on.")
-    protocol: Protocol = Field(Protocol.HTTP, strict=False, description="Protocol on this port.")
+    protocol: ServerProtocol = Field(ServerProtocol.HTTP, strict=False, description="ServerProtocol on this port.")
     name: str | None = Field(
         None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", description="Unset: <protocol>-<port>, lowercased."
     )
@@ -104,9 +98,9 @@ class Server(Model):
 
     @model_validator(mode="after")
     def _tls(self) -> Server:
-        if self.protocol in (Protocol.HTTPS, Protocol.TLS) and self.tls is None:
+        if self.protocol in (ServerProtocol.HTTPS, ServerProtocol.TLS) and self.tls is None:
             raise fail(f"a {self.protocol.value} server needs tls (mode and credentialName)", "tls")
-        if self.protocol in (Protocol.HTTP, Protocol.HTTP2, Protocol.GRPC) and self.tls is not None:
+        if self.protocol in (ServerProtocol.HTTP, ServerProtocol.HTTP2, ServerProtocol.GRPC) and self.tls is not None:
             raise fail(f"a {self.protocol.value} server is plaintext; use protocol HTTPS (or TLS) for tls", "tls")
         return self
 
@@ -126,11 +120,11 @@ class GatewayDeployment(Model):
     )
     labels: dict[str, str] = Field(default_factory=dict, description="Extra pod labels (selectable by Gateways).")
     service_type: ServiceType = Field(ServiceType.LOAD_BALANCER, strict=False, description="The gateway Service type.")
-    ports: list[ServicePort] = Field(
+    ports: list[GatewayPort] = Field(
         default_factory=lambda: [
-            ServicePort(name="status-port", port=15021),
-            ServicePort(name="http2", port=80),
-            ServicePort(name="https", port=443),
+            GatewayPort(name="status-port", port=15021),
+            GatewayPort(name="http2", port=80),
+            GatewayPort(name="https", port=443),
         ],
         min_length=1,
         description="The gateway Service ports (the chart's defaults: 15021 status, 80, 443).",
@@ -180,8 +174,8 @@ class GatewayDeployment(Model):
         return [p.port for p in self.ports]
 
 
-def _egress_ports() -> list[ServicePort]:
-    return [ServicePort(name="http2", port=80), ServicePort(name="https", port=443)]
+def _egress_ports() -> list[GatewayPort]:
+    return [GatewayPort(name="http2", port=80), GatewayPort(name="https", port=443)]
 
 
 class EgressGatewayDeployment(GatewayDeployment):
@@ -190,7 +184,7 @@ class EgressGatewayDeployment(GatewayDeployment):
     namespace: Name = Field("istio-egress", description="Namespace of the deployment and its Gateway.")
     release_name: Name = Field("istio-egressgateway", description="The gateway chart release (istio=egressgateway).")
     service_type: ServiceType = Field(ServiceType.CLUSTER_IP, strict=False, description="The gateway Service type.")
-    ports: list[ServicePort] = Field(default_factory=_egress_ports, min_length=1, description="Service ports.")
+    ports: list[GatewayPort] = Field(default_factory=_egress_ports, min_length=1, description="Service ports.")
     gateway_name: Name = Field("egress", description="Name of the Istio Gateway object.")
     servers: list[Server] = Field(
         default_factory=list, description="Servers of the egress Gateway. Empty: no Gateway object."
@@ -201,6 +195,13 @@ class GatewaysConfig(Model):
     """The ``meshstack:gateways`` section."""
 
     api: GatewayApi = Field(GatewayApi.ISTIO, strict=False, description="istio or gatewayApi (the ingress only).")
+    gateway_api_crds: str = Field(
+        GATEWAY_API_CRDS_URL,
+        min_length=1,
+        description="With api gatewayApi: where the pinned Gateway API CRDs come from. Default: the upstream release "
+        "manifest (standard channel, fetched by the Kubernetes provider). A local file, or a directory of YAML files, "
+        "for air-gapped sites (`make up` uses one assembled from the Go module).",
+    )
     ingress: GatewayDeployment = Field(default_factory=GatewayDeployment)
     egress: EgressGatewayDeployment = Field(default_factory=EgressGatewayDeployment)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -12,16 +13,8 @@ from meshstack.model.base import Model, Name, PositiveInt
 from meshstack.model.profile import Profile, ProfileName
 from meshstack.model.resources import Resources
 from meshstack.model.revision import DEFAULT_TAG, VERSION_PATTERN, InstalledRevision, Revision, version_tuple
+from meshstack.model.tls import MtlsMode
 from meshstack.versions import ISTIO_CHART_REPOSITORY, ISTIO_VERSION
-
-
-class MtlsMode(StrEnum):
-    """Mesh-wide PeerAuthentication mode. STRICT: only mTLS accepted. PERMISSIVE: mTLS and
-    plaintext (migration). DISABLE: plaintext only."""
-
-    STRICT = "STRICT"
-    PERMISSIVE = "PERMISSIVE"
-    DISABLE = "DISABLE"
 
 
 class OutboundTrafficPolicy(StrEnum):
@@ -131,7 +124,10 @@ class MeshConfig(Model):
         "name one (istio.io/rev=<it>). Unset: istio-injection=enabled.",
     )
     mtls: MtlsMode = Field(
-        MtlsMode.PERMISSIVE, strict=False, description="Mesh-wide mTLS mode (PeerAuthentication in the root namespace)."
+        MtlsMode.PERMISSIVE,
+        strict=False,
+        description="Mesh-wide mTLS mode (PeerAuthentication in the root namespace).",
+        json_schema_extra={"enum": ["STRICT", "PERMISSIVE", "DISABLE"]},
     )
     access_logging: bool = Field(
         False, description="Envoy access logs to stdout on every sidecar. Unset: the profile's (on for demo)."
@@ -149,31 +145,27 @@ class MeshConfig(Model):
     )
     protect: bool = Field(False, description="Refuse to delete CRDs and the control-plane namespace (pulumi protect).")
 
-    @model_validator(mode="before")
     @classmethod
-    def _profile_fills_unset(cls, data: Any) -> Any:
-        """Values the stack leaves unset come from the profile (explicit config always wins)."""
-        if not isinstance(data, dict):
-            return data
+    def layered_defaults(cls, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Values the caller leaves unset come from the profile (explicit values always win)."""
         try:
-            profile = Profile.named(data.get("profile", ProfileName.DEFAULT))
+            profile = Profile.named(given.get("profile", ProfileName.DEFAULT))
         except ValueError:
-            return data  # the field validator reports the bad profile name
-        out = dict(data)
-        if "accessLogging" not in out and "access_logging" not in out:
-            out["accessLogging"] = profile.access_logging
-        tracing = out.get("tracing", {})
-        if isinstance(tracing, dict) and "sampling" not in tracing:
-            out["tracing"] = {**tracing, "sampling": profile.trace_sampling}
-        for key, resources in (("istiod", profile.istiod_resources), ("proxy", profile.proxy_resources)):
-            section = out.get(key, {})
-            if isinstance(section, dict) and "resources" not in section:
-                out[key] = {**section, "resources": resources}
-        return out
+            return {}  # the field validator reports the bad profile name
+        return {
+            "accessLogging": profile.access_logging,
+            "tracing": {"sampling": profile.trace_sampling},
+            "istiod": {"resources": profile.istiod_resources},
+            "proxy": {"resources": profile.proxy_resources},
+        }
 
     @model_validator(mode="after")
     def _revisions_consistent(self) -> MeshConfig:
         problems: list[tuple[str, str]] = []
+        if self.mtls is MtlsMode.UNSET:
+            problems.append(
+                ("mtls", "UNSET inherits from a parent and the mesh has none; allowed: STRICT, PERMISSIVE, DISABLE")
+            )
         names = [r.name for r in self.revisions]
         base = version_tuple(self.version)
         for i, rev in enumerate(self.revisions):
@@ -244,10 +236,6 @@ class MeshConfig(Model):
     def injection_targets(self) -> list[str]:
         """Everything ``istio.io/rev`` may name: revisions and tags."""
         return [r.name for r in self.revisions] + list(self.tags)
-
-    def revision_for(self, target: str) -> str:
-        """The revision a revision-or-tag name resolves to."""
-        return self.tags.get(target, target)
 
     def injection_labels(self, target: str | None = None) -> dict[str, str]:
         """The one injection label of a workload namespace labelled for ``target`` (a revision or a

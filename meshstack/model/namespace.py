@@ -37,7 +37,7 @@ class WorkloadNamespace(Model):
     def _no_injection_labels(self) -> WorkloadNamespace:
         problems = [
             (
-                f"labels.{key}",
+                ["labels", key],
                 "the injection label is set by meshstack from revision; a namespace carries exactly one "
                 "of istio-injection or istio.io/rev (IST0123)",
             )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshstack.model.mesh import MeshConfig, MtlsMode
+from meshstack.model.mesh import MeshConfig
 from meshstack.model.revision import InstalledRevision
+from meshstack.model.tls import MtlsMode
 
 Manifest = dict[str, Any]
 

@@ -8,23 +8,23 @@ from meshstack.model.gateway import (
     GatewayApi,
     GatewayDeployment,
     GatewaysConfig,
-    Protocol,
     Server,
+    ServerProtocol,
     ServiceType,
-    TlsMode,
 )
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.refs import GatewayKind, GatewayRef
+from meshstack.model.tls import TlsMode
 from meshstack.render.control_plane import MANAGED_BY, Manifest
 
 #: Gateway API listener protocols for Istio server protocols (HTTP/2 and gRPC ride on HTTP listeners).
 _LISTENER_PROTOCOL = {
-    Protocol.HTTP: "HTTP",
-    Protocol.HTTP2: "HTTP",
-    Protocol.GRPC: "HTTP",
-    Protocol.HTTPS: "HTTPS",
-    Protocol.TLS: "TLS",
-    Protocol.TCP: "TCP",
+    ServerProtocol.HTTP: "HTTP",
+    ServerProtocol.HTTP2: "HTTP",
+    ServerProtocol.GRPC: "HTTP",
+    ServerProtocol.HTTPS: "HTTPS",
+    ServerProtocol.TLS: "TLS",
+    ServerProtocol.TCP: "TCP",
 }
 
 
@@ -94,7 +94,7 @@ def _listeners(server: Server) -> list[dict[str, Any]]:
         }
         if host != "*":
             listener["hostname"] = host
-        if server.tls is not None and server.protocol in (Protocol.HTTPS, Protocol.TLS):
+        if server.tls is not None and server.protocol in (ServerProtocol.HTTPS, ServerProtocol.TLS):
             if server.tls.mode is TlsMode.PASSTHROUGH:
                 listener["tls"] = {"mode": "Passthrough"}
             else:
@@ -147,3 +147,14 @@ def gateway_ref(name: str, gw: GatewayDeployment, gateways: GatewaysConfig) -> G
         port=first.port,
         selector=dict(gw.gateway_selector),
     )
+
+
+def gateway_api_crd_files(source: str) -> list[str]:
+    """The ``files`` of the ConfigGroup installing the Gateway API CRDs from ``source``: a URL as
+    is (the Kubernetes provider fetches it), a local ``.yaml`` file, or every YAML file of a directory."""
+    if source.startswith(("https://", "http://")):
+        return [source]
+    path = source.removeprefix("file://").rstrip("/")
+    if path.endswith((".yaml", ".yml")):
+        return [path]
+    return [f"{path}/*.yaml"]

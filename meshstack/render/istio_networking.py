@@ -6,7 +6,6 @@ from typing import Any
 
 from meshstack.model.app import AppSpec
 from meshstack.model.policy.route import HttpRoute
-from meshstack.model.refs import GatewayRef
 from meshstack.render.workload import Manifest, meta
 
 NETWORKING = "networking.istio.io/v1"
@@ -122,7 +121,3 @@ def istio_gateway(name: str, ns: str, selector: dict[str, str], port: int, hosts
             "servers": [{"port": {"number": port, "name": "http", "protocol": "HTTP"}, "hosts": hosts}],
         },
     }
-
-
-def gateway_for(ingress: GatewayRef) -> str:
-    return ingress.qualified

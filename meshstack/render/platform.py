@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshstack.model.platform import PlatformSpec
 from meshstack.model.refs import MeshRef
-from meshstack.model.stack import StackSpec
 from meshstack.render.addons import grafana, jaeger, kiali, prometheus
 from meshstack.render.addons.common import Endpoint
 from meshstack.render.gateways import gateway_ref, gateway_service_name
 
 
-def tracing_provider(spec: StackSpec) -> str | None:
+def tracing_provider(spec: PlatformSpec) -> str | None:
     """The extension provider the mesh Telemetry sends spans to (None: Istio's default)."""
     return jaeger.PROVIDER if spec.addons.jaeger.enabled and spec.mesh.tracing.enabled else None
 
 
-def extension_providers(spec: StackSpec) -> list[dict[str, Any]]:
+def extension_providers(spec: PlatformSpec) -> list[dict[str, Any]]:
     """istiod ``meshConfig.extensionProviders``."""
     return [jaeger.extension_provider(spec.mesh.namespace)] if spec.addons.jaeger.enabled else []
 
 
-def mesh_ref(spec: StackSpec) -> MeshRef:
+def mesh_ref(spec: PlatformSpec) -> MeshRef:
     """What the apps need: the root namespace, their namespaces' injection label, the gateways."""
     gws = spec.gateways
     return MeshRef(
@@ -32,7 +32,7 @@ def mesh_ref(spec: StackSpec) -> MeshRef:
     )
 
 
-def dashboards(spec: StackSpec) -> dict[str, Endpoint]:
+def dashboards(spec: PlatformSpec) -> dict[str, Endpoint]:
     """Enabled addons → their endpoint."""
     ns = spec.mesh.namespace
     candidates = {
@@ -44,7 +44,7 @@ def dashboards(spec: StackSpec) -> dict[str, Endpoint]:
     return {name: ep for name, (on, ep) in candidates.items() if on}
 
 
-def ingress_address(spec: StackSpec) -> dict[str, str] | None:
+def ingress_address(spec: PlatformSpec) -> dict[str, str] | None:
     """The ingress gateway's in-cluster address and the command printing its external one."""
     gws = spec.gateways
     if not gws.ingress.enabled:
@@ -60,7 +60,7 @@ def ingress_address(spec: StackSpec) -> dict[str, str] | None:
     }
 
 
-def platform_outputs(spec: StackSpec) -> dict[str, Any]:
+def platform_outputs(spec: PlatformSpec) -> dict[str, Any]:
     """Stack outputs a user needs: addon URLs, port-forward commands, the ingress address."""
     boards = dashboards(spec)
     out: dict[str, Any] = {

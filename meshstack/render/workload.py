@@ -59,7 +59,7 @@ def deployment(app: str, version_name: str, spec: AppSpec, ns: str) -> Manifest:
     mounts = [{"name": f"writable-{i}", "mountPath": path} for i, path in enumerate(version.writable_paths)]
     container: dict[str, Any] = {
         "name": app,
-        "image": version.image,
+        **({"image": version.image} if version.image is not None else {}),
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"containerPort": p.container_port, "protocol": "TCP"} for p in spec.ports],
         "securityContext": version.security.container_context(),

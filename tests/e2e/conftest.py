@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tools.engine import Engine
+from meshstack.tools.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = ROOT / "scripts" / "cluster.py"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from meshstack.tools.engine import Engine
 from tests.e2e.conftest import Cluster
-from tools.engine import Engine
 
 pytestmark = pytest.mark.e2e
 

@@ -7,10 +7,10 @@ from enum import Enum
 from typing import Any
 
 from meshstack.errors import ConfigError
-from meshstack.model.apps import AppsConfig
-from meshstack.model.refs import GatewayKind, GatewayRef
-from meshstack.render.app import RenderContext, render_apps
-from meshstack.schemas import validate_manifests
+from meshstack.model.refs import GatewayKind, GatewayRef, MeshRef
+from meshstack.render.app import render_apps
+from meshstack.stacks.config import parse_apps
+from tests.schemas import validate_manifests
 
 
 class Outcome(Enum):
@@ -33,8 +33,8 @@ def check(section: dict[str, Any], ingress: GatewayRef | None) -> Outcome:
     """ACCEPTED (rendered and schema-valid) or REJECTED (ConfigError naming ``apps.*`` paths);
     raises SchemaInvalid, or any other exception as a crash."""
     try:
-        config = AppsConfig.parse(section, path=["apps"])
-        manifests = render_apps(config, RenderContext(ingress=ingress)).all()
+        config = parse_apps(section)
+        manifests = render_apps(config, MeshRef(ingress=ingress)).all()
     except ConfigError as err:
         assert err.problems, "a ConfigError without problems"
         for problem in err.problems:

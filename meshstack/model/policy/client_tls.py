@@ -7,19 +7,13 @@ namespace (rejected at validation).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from meshstack.errors import fail
 from meshstack.model.base import Model
-
-
-class TlsMode(StrEnum):
-    DISABLE = "DISABLE"
-    SIMPLE = "SIMPLE"
-    MUTUAL = "MUTUAL"
-    ISTIO_MUTUAL = "ISTIO_MUTUAL"
+from meshstack.model.tls import CLIENT_TLS_MODES, TlsMode, allowed
 
 
 class ClientTls(Model):
@@ -28,6 +22,12 @@ class ClientTls(Model):
         None, min_length=1, max_length=253, description="Secret with client certs (SIMPLE/MUTUAL)."
     )
     sni: str | None = Field(None, min_length=1, max_length=253, description="SNI to present. Unset: none.")
+
+    @model_validator(mode="after")
+    def _client_mode(self) -> ClientTls:
+        if self.mode not in CLIENT_TLS_MODES:
+            raise fail(f"{self.mode.value} is a gateway-server mode; allowed: {allowed(CLIENT_TLS_MODES)}", "mode")
+        return self
 
     @classmethod
     def istio_mutual(cls) -> ClientTls:

@@ -6,20 +6,13 @@ fail every call, so that combination is rejected at validation.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import Field, model_validator
 
 from meshstack.errors import fail
 from meshstack.model.base import Model, Port
-
-
-class MtlsMode(StrEnum):
-    UNSET = "UNSET"
-    DISABLE = "DISABLE"
-    PERMISSIVE = "PERMISSIVE"
-    STRICT = "STRICT"
+from meshstack.model.tls import MtlsMode
 
 
 class PortMtls(Model):

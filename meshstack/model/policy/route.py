@@ -97,10 +97,43 @@ class HttpRoute(Model):
     # --- factories ---------------------------------------------------------------------------
 
     @classmethod
-    def to_version(cls, version: str, *, match: list[Match] | None = None, **kwargs: object) -> HttpRoute:
-        return cls.model_validate({"to": [{"version": version}], "match": match or [], **kwargs})
+    def to_version(
+        cls,
+        version: str,
+        *,
+        match: list[Match] | None = None,
+        name: str | None = None,
+        timeout: str | None = None,
+        retries: Retries | None = None,
+        fault: Fault | None = None,
+        mirror: Mirror | None = None,
+    ) -> HttpRoute:
+        """Everything the route matches to one version: ``HttpRoute.to_version("v2", match=[Match.header(...)])``."""
+        return cls(
+            name=name,
+            match=match or [],
+            to=[Destination(version=version)],
+            timeout=timeout,
+            retries=retries,
+            fault=fault,
+            mirror=mirror,
+        )
 
     @classmethod
-    def weighted_split(cls, weights: dict[str, int], *, match: list[Match] | None = None) -> HttpRoute:
-        """``HttpRoute.weighted_split({"v1": 80, "v2": 20})``."""
-        return cls(to=[Destination(version=v, weight=w) for v, w in weights.items()], match=match or [])
+    def weighted_split(
+        cls,
+        weights: dict[str, int],
+        *,
+        match: list[Match] | None = None,
+        name: str | None = None,
+        timeout: str | None = None,
+        retries: Retries | None = None,
+    ) -> HttpRoute:
+        """A canary split: ``HttpRoute.weighted_split({"v1": 80, "v2": 20})``."""
+        return cls(
+            name=name,
+            match=match or [],
+            to=[Destination(version=v, weight=w) for v, w in weights.items()],
+            timeout=timeout,
+            retries=retries,
+        )

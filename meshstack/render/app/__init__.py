@@ -1,33 +1,30 @@
-"""Render the ``apps`` section: model → plain manifests, grouped in apply order.
+"""Render apps: model → plain manifests, grouped in apply order.
 
 Per app the groups are applied in this order (the component wires ``depends_on`` between them):
 ``workload`` (ServiceAccount, Services, Deployments) → ``destination`` (DestinationRules: subsets
 must exist before a route names them) → ``routes`` (VirtualServices / HTTPRoutes) →
 ``security`` (PeerAuthentication, AuthorizationPolicies, RequestAuthentication, EnvoyFilter).
 Section-wide objects (Namespace, namespace PeerAuthentication, an own Gateway) come first.
+
+:func:`plan_app` is the one entry point for a single app: it applies every rule the stack path
+applies (the app's own, the render target's, the mesh's: is there an ingress to expose through?)
+and renders. :func:`render_apps` does the same for a whole :class:`AppsConfig` section.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from meshstack.errors import ConfigError, Problem
+from meshstack.errors import ConfigError, Loc, Problem, join_path
 from meshstack.model.app import AppSpec
-from meshstack.model.apps import AppsConfig, RenderTarget
-from meshstack.model.refs import GatewayKind, GatewayRef
+from meshstack.model.apps import AppsConfig, RenderTarget, target_problems
+from meshstack.model.base import python_path
+from meshstack.model.refs import GatewayKind, GatewayRef, MeshRef
 from meshstack.render import gateway_api, istio_networking, istio_security, workload
 from meshstack.render.workload import Manifest
 
 INJECTION_KEYS = ("istio-injection", "istio.io/rev")
-
-
-@dataclass(frozen=True)
-class RenderContext:
-    """What the platform tells the apps: namespace injection labels and the ingress gateway."""
-
-    injection_labels: dict[str, str] = field(default_factory=lambda: {"istio-injection": "enabled"})
-    ingress: GatewayRef | None = None
-    environment: str = "dev"
 
 
 @dataclass
@@ -54,11 +51,38 @@ class AppsManifests:
         return out
 
 
-def render_app(
-    name: str, spec: AppSpec, ns: str, target: RenderTarget, ingress_parent: object | None = None
-) -> AppManifests:
-    """One app's manifests. ``ingress_parent`` is the VirtualService gateway name (Istio) or the
-    HTTPRoute parentRef (Gateway API) to expose through; required when the app has ``expose``."""
+@dataclass(frozen=True)
+class IngressBinding:
+    """How exposed apps attach to an ingress: the VirtualService ``gateways`` entry (Istio) or the
+    HTTPRoute parentRef (Gateway API), and any Gateway the apps must bring themselves."""
+
+    parent: str | dict[str, Any]
+    own_gateway: Manifest | None = None
+
+
+def ingress_binding(
+    target: RenderTarget, ingress: GatewayRef | None, namespace: str, own_name: str, hosts: list[str]
+) -> IngressBinding | None:
+    """The binding for exposed apps, or None when ``target`` needs a platform ingress and there is none."""
+    if target is RenderTarget.ISTIO:
+        if ingress is None:
+            return None
+        if ingress.kind is GatewayKind.ISTIO:
+            return IngressBinding(ingress.qualified)
+        # The platform runs a Gateway API gateway: bind an Istio Gateway to its pods.
+        selector = ingress.selector or {"gateway.networking.k8s.io/gateway-name": ingress.name}
+        own = istio_networking.istio_gateway(own_name, namespace, selector, ingress.port, sorted(set(hosts)))
+        return IngressBinding(own_name, own)
+    if ingress is not None and ingress.kind is GatewayKind.GATEWAY_API:
+        ref = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": ingress.name}
+        return IngressBinding({**ref, "namespace": ingress.namespace})
+    # No Gateway API gateway on the platform: an own one of class istio in the apps namespace.
+    own = gateway_api.gateway(own_name, namespace)
+    return IngressBinding({"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": own_name}, own)
+
+
+def render_app(name: str, spec: AppSpec, ns: str, target: RenderTarget, binding: IngressBinding | None) -> AppManifests:
+    """One app's manifests (already validated); ``binding`` is required when the app has ``expose``."""
     out = AppManifests()
     out.workload.append(workload.service_account(name, spec, ns))
     out.workload.append(workload.service(name, spec, ns))
@@ -66,13 +90,13 @@ def render_app(
         out.workload.extend(workload.service(name, spec, ns, v) for v in spec.versions)
     out.workload.extend(workload.deployment(name, v, spec, ns) for v in spec.versions)
 
+    exposed = spec.expose is not None and binding is not None
     if target is RenderTarget.ISTIO:
         out.destination.append(istio_networking.destination_rule(name, spec, ns))
         if (vs := istio_networking.mesh_virtual_service(name, spec, ns)) is not None:
             out.routes.append(vs)
-        if spec.expose is not None:
-            assert isinstance(ingress_parent, str)
-            out.routes.append(istio_networking.ingress_virtual_service(name, spec, ns, ingress_parent))
+        if exposed and binding is not None and isinstance(binding.parent, str):
+            out.routes.append(istio_networking.ingress_virtual_service(name, spec, ns, binding.parent))
     else:
         if spec.has_destination_policy:
             out.destination.append(istio_networking.destination_rule(name, spec, ns, subsets=False))
@@ -82,9 +106,8 @@ def render_app(
             )
         if (route := gateway_api.mesh_http_route(name, spec, ns)) is not None:
             out.routes.append(route)
-        if spec.expose is not None:
-            assert isinstance(ingress_parent, dict)
-            out.routes.append(gateway_api.ingress_http_route(name, spec, ns, ingress_parent))
+        if exposed and binding is not None and isinstance(binding.parent, dict):
+            out.routes.append(gateway_api.ingress_http_route(name, spec, ns, binding.parent))
 
     if spec.peer_authentication is not None:
         out.security.append(istio_security.peer_authentication(name, ns, spec.peer_authentication, app=name))
@@ -96,70 +119,102 @@ def render_app(
     return out
 
 
-def render_apps(config: AppsConfig, ctx: RenderContext | None = None) -> AppsManifests:
-    """Every manifest of the section; raises ConfigError (paths under ``apps``) when the platform
-    cannot serve the config (e.g. an exposed app on a stack without an ingress gateway)."""
-    ctx = ctx or RenderContext()
+@dataclass
+class AppPlan:
+    """A single app ready to register: its manifests and any Gateway it brings for its exposure."""
+
+    manifests: AppManifests
+    own_gateway: Manifest | None = None
+
+
+def plan_app(
+    name: str,
+    spec: AppSpec,
+    namespace: str,
+    mesh: MeshRef,
+    target: RenderTarget = RenderTarget.ISTIO,
+    *,
+    path: str = "app",
+    images: frozenset[str] = frozenset(),
+) -> AppPlan:
+    """Validate app ``name`` against the render target and the mesh, then render it.
+
+    Raises :class:`ConfigError` with Python paths below ``path`` (``app.routes[0].to``).
+    ``images`` names the versions whose image the caller supplies otherwise (an Output).
+    """
+    problems: list[tuple[Loc, str]] = list(target_problems(name, spec, target))
+    problems += [(["versions", v, "image"], "required (or pass images=...)") for v in missing_images(spec, images)]
+    binding = None
+    if spec.expose is not None:
+        binding = ingress_binding(target, mesh.ingress, namespace, f"{name}-gateway", list(spec.expose.hosts))
+        if binding is None:
+            problems.append((["expose"], "the mesh has no ingress gateway to expose the app through"))
+    if problems:
+        raise ConfigError(Problem(_python(path, loc), message) for loc, message in problems)
+    manifests = render_app(name, spec, namespace, target, binding)
+    return AppPlan(manifests, binding.own_gateway if binding is not None else None)
+
+
+def missing_images(spec: AppSpec, supplied: frozenset[str] = frozenset()) -> list[str]:
+    """Versions with no image in the spec and none supplied by the caller."""
+    return [v for v in spec.imageless_versions if v not in supplied]
+
+
+def _python(head: str, loc: Loc) -> str:
+    text = python_path(AppSpec, list(loc))
+    return head + ("" if not text else text if text.startswith("[") else "." + text)
+
+
+def can_expose(config: AppsConfig, mesh: MeshRef) -> bool:
+    """Whether the mesh can serve the section's exposed apps with its render target."""
+    return config.target is not RenderTarget.ISTIO or mesh.ingress is not None
+
+
+def render_apps(config: AppsConfig, mesh: MeshRef | None = None) -> AppsManifests:
+    """Every manifest of the section (already validated by :class:`AppsConfig`); raises ConfigError
+    (paths under ``apps``) when the mesh cannot serve it (an exposed app and no ingress)."""
+    mesh = mesh or MeshRef()
     out = AppsManifests()
     if not config.enabled:
         return out
     ns = config.namespace
-    injection = {k: v for k, v in ctx.injection_labels.items() if k in INJECTION_KEYS}
+    injection = {k: v for k, v in mesh.injection_labels.items() if k in INJECTION_KEYS}
     if len(injection) != 1:
         raise ConfigError(
             [Problem("apps.namespace", f"the namespace needs exactly one injection label, got {sorted(injection)}")]
         )
-    out.namespace.append(workload.namespace(ns, ctx.injection_labels))
+    out.namespace.append(workload.namespace(ns, mesh.injection_labels))
     if config.peer_authentication is not None:
         out.shared.append(istio_security.peer_authentication("default", ns, config.peer_authentication))
 
-    apps = config.apps()
-    exposed = [name for name, spec in apps.items() if spec.expose is not None]
-    parent: object | None = None
-    if exposed:
-        parent = _ingress_parent(config, ctx, out, apps, exposed)
-    for name, spec in apps.items():
-        out.apps[name] = render_app(name, spec, ns, config.target, parent)
+    binding = None
+    if exposed := config.exposed:
+        hosts = [h for n in exposed for h in config.apps[n].expose.hosts]  # type: ignore[union-attr]
+        binding = ingress_binding(config.target, mesh.ingress, ns, f"{ns}-gateway", hosts)
+        if binding is None:
+            raise ConfigError(
+                Problem(
+                    join_path(["apps", "services", n, "expose"]),
+                    "the mesh has no ingress gateway to expose the app through",
+                )
+                for n in exposed
+            )
+        if binding.own_gateway is not None:
+            out.shared.append(binding.own_gateway)
+    for name, spec in config.apps.items():
+        out.apps[name] = render_app(name, spec, ns, config.target, binding)
     return out
 
 
-def _ingress_parent(
-    config: AppsConfig, ctx: RenderContext, out: AppsManifests, apps: dict[str, AppSpec], exposed: list[str]
-) -> object:
-    ns = config.namespace
-    ingress = ctx.ingress
-    own = f"{ns}-gateway"
-    if config.target is RenderTarget.ISTIO:
-        if ingress is None:
-            raise ConfigError(
-                [
-                    Problem(_expose_path(config, n), "this stack has no ingress gateway to expose the app through")
-                    for n in exposed
-                ]
-            )
-        if ingress.kind is GatewayKind.ISTIO:
-            return ingress.qualified
-        # The platform runs a Gateway API gateway: bind an Istio Gateway to its pods.
-        hosts = sorted({h for n in exposed for h in apps[n].expose.hosts})  # type: ignore[union-attr]
-        selector = ingress.selector or {"gateway.networking.k8s.io/gateway-name": ingress.name}
-        out.shared.append(istio_networking.istio_gateway(own, ns, selector, ingress.port, hosts))
-        return own
-    if ingress is not None and ingress.kind is GatewayKind.GATEWAY_API:
-        return {
-            "group": "gateway.networking.k8s.io",
-            "kind": "Gateway",
-            "name": ingress.name,
-            "namespace": ingress.namespace,
-        }
-    # No Gateway API gateway on the platform: an own one of class istio in the apps namespace.
-    out.shared.append(gateway_api.gateway(own, ns))
-    return {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": own}
-
-
-def _expose_path(config: AppsConfig, name: str) -> str:
-    if name in config.services:
-        return f"apps.services.{name}.expose"
-    return "apps.bookinfo.expose"
-
-
-__all__ = ["AppManifests", "AppsManifests", "RenderContext", "render_app", "render_apps"]
+__all__ = [
+    "AppManifests",
+    "AppPlan",
+    "AppsManifests",
+    "IngressBinding",
+    "can_expose",
+    "ingress_binding",
+    "missing_images",
+    "plan_app",
+    "render_app",
+    "render_apps",
+]

@@ -1,8 +1,14 @@
-"""Run the real meshstack program for a stack under Pulumi's mock runtime and record everything.
+"""Run a Pulumi program under Pulumi's mock runtime and record everything it registers.
 
-Used by ``tools/render.py`` (offline render) and by the tests (``tests/harness.py``). Each run
-happens in a fresh ``contextvars.Context`` so several stacks can be evaluated in one process.
-No cluster and no pulumi CLI are involved.
+For the tests of programs that compose meshstack (ours and a platform team's)::
+
+    from meshstack.testing import run
+    rec = run(my_program, config={"team:replicas": 2})
+    rec.one(kind="VirtualService", k8s_name="web").inputs["spec"]
+
+Used by the offline render (``meshstack.tools.render``) and the project's tests. Each run happens in
+a fresh ``contextvars.Context`` so several programs can be evaluated in one process. No cluster
+and no pulumi CLI are involved.
 """
 
 from __future__ import annotations
@@ -24,9 +30,6 @@ from pulumi.runtime.settings import SETTINGS, _load_monitor_feature_support
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from stacks.program import main as program_main
-
-ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "meshstack"
 #: What a secret looks like in a recording (rendered YAML, snapshots): the value never appears.
 REDACTED = "[secret]"
@@ -174,21 +177,17 @@ class MeshMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
-        if args.typ in {"random:index/randomPassword:RandomPassword", "random:index/randomString:RandomString"}:
+        if args.typ == "random:index/randomPassword:RandomPassword":
             length = int(
                 rpc.unwrap_rpc_secret(args.inputs.get("length", 32))
                 if rpc.is_rpc_secret(args.inputs.get("length"))
                 else args.inputs.get("length", 32)
             )
             state["result"] = "x" * length
-            if args.typ.endswith("RandomPassword"):
-                state["bcryptHash"] = "$2a$10$" + "x" * 53
+            state["bcryptHash"] = "$2a$10$" + "x" * 53
         if args.typ == "pulumi-python:dynamic:Resource" and "length" in args.inputs:
             # components.secret.GeneratedToken: the provider would draw a token on create.
             state["value"] = "x" * int(args.inputs["length"])
-        if args.typ == "random:index/randomBytes:RandomBytes":
-            state["base64"] = "eA==" * 8
-            state["hex"] = "78" * 32
         return (f"{args.name}-id", state)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -259,24 +258,23 @@ def stack_config_file(stack: str, root: Path) -> Path:
     return root / f"Pulumi.{stack}.yaml"
 
 
-def read_stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, Any], list[str]]:
+def read_stack_config(stack: str, root: Path, project: str = PROJECT) -> tuple[dict[str, Any], list[str]]:
     """The stack's config as the engine hands it to the program: a flat map of strings, objects
     JSON-encoded, and the list of secret keys (``secure:`` values cannot be decrypted here and are
     passed as :data:`REDACTED`)."""
-    root = root or ROOT
     path = stack_config_file(stack, root)
     if not path.exists():
         raise FileNotFoundError(f"no stack config {path.name}; stacks are: {', '.join(sorted(known_stacks(root)))}")
     doc = yaml.safe_load(path.read_text()) or {}
     raw: Mapping[str, Any] = doc.get("config") or {}
-    return encode_config(raw)
+    return encode_config(raw, project)
 
 
-def encode_config(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def encode_config(raw: Mapping[str, Any], project: str = PROJECT) -> tuple[dict[str, Any], list[str]]:
     flat: dict[str, Any] = {}
     secrets: list[str] = []
     for key, value in raw.items():
-        full = key if ":" in key else f"{PROJECT}:{key}"
+        full = key if ":" in key else f"{project}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
             flat[full] = REDACTED
             secrets.append(full)
@@ -294,28 +292,48 @@ def known_stacks(root: Path) -> list[str]:
 # --- running -------------------------------------------------------------------------------------
 
 
-def run_program(
-    stack: str,
+def run(
+    program: Callable[[], Any],
+    *,
     config: Mapping[str, Any] | None = None,
-    program: Callable[[], None] | None = None,
+    stack: str = "test",
+    project: str = PROJECT,
     preview: bool = False,
 ) -> Recording:
-    """Evaluate the program of ``stack`` under mocks. ``config`` (keys with or without
-    ``meshstack:``, YAML-style values) replaces the stack file's config when given."""
+    """Evaluate ``program`` under mocks with ``config`` (keys ``<namespace>:<key>`` or bare keys of
+    ``project``; YAML-style values) and record what it registers."""
+    flat, secret_keys = encode_config(config or {}, project)
+    return contextvars.Context().run(_run, stack, project, flat, secret_keys, program, preview)
+
+
+def run_stack_file(
+    stack: str,
+    root: Path,
+    program: Callable[[], Any],
+    config: Mapping[str, Any] | None = None,
+    project: str = PROJECT,
+    preview: bool = False,
+) -> Recording:
+    """Evaluate ``program`` with the config of ``root/Pulumi.<stack>.yaml`` (``config`` replaces it when given)."""
     if config is None:
-        flat, secret_keys = read_stack_config(stack)
+        flat, secret_keys = read_stack_config(stack, root, project)
     else:
-        flat, secret_keys = encode_config(config)
-    return contextvars.Context().run(_run, stack, flat, secret_keys, program or program_main, preview)
+        flat, secret_keys = encode_config(config, project)
+    return contextvars.Context().run(_run, stack, project, flat, secret_keys, program, preview)
 
 
 def _run(
-    stack: str, flat: dict[str, Any], secret_keys: list[str], program: Callable[[], None], preview: bool
+    stack: str,
+    project: str,
+    flat: dict[str, Any],
+    secret_keys: list[str],
+    program: Callable[[], Any],
+    preview: bool,
 ) -> Recording:
     callbacks = MockCallbacks()
     monitor = RecordingMonitor(MeshMocks(), callbacks)
     set_all_config(flat, secret_keys)
-    pulumi.runtime.set_mocks(MeshMocks(), project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(MeshMocks(), project=project, stack=stack, preview=preview, monitor=monitor)
     SETTINGS.callbacks = callbacks
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()

@@ -2,9 +2,9 @@
 
 Used by ``make up`` (the dev stack on the embedded cluster) and by the end-to-end tests:
 
-    python -m tools.engine up      --stack dev --kubeconfig K --charts DIR [--state DIR]
-    python -m tools.engine preview --stack dev ...        (exit 0: no changes, 3: changes)
-    python -m tools.engine destroy --stack dev ...
+    python -m meshstack.tools.engine up      --stack dev --kubeconfig K --charts DIR [--state DIR]
+    python -m meshstack.tools.engine preview --stack dev ...        (exit 0: no changes, 3: changes)
+    python -m meshstack.tools.engine destroy --stack dev ...
 
 The engine runs the committed program unchanged. It works in a *project mirror* under the state
 directory: symlinks to the program's code plus a generated ``Pulumi.<stack>.yaml`` = the
@@ -30,13 +30,22 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
-from stacks.defaults import deep_merge
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: What the program needs at run time; mirrored into the engine's project directory.
-PROJECT_ENTRIES = ("__main__.py", "components", "stacks", "apps", "meshstack", "tools", "requirements.txt")
+PROJECT_ENTRIES = ("__main__.py", "components", "stacks", "apps", "meshstack", "requirements.txt")
 DEFAULT_STATE = ROOT / ".meshstack"
 DEFAULT_PASSPHRASE = "meshstack-local"
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base``: mappings merge key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def bootstrap_env() -> dict[str, str]:
@@ -167,7 +176,7 @@ def _changes(summary: Mapping[Any, int]) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.engine", description=__doc__.split("\n\n")[0] if __doc__ else None
+        prog="python -m meshstack.tools.engine", description=__doc__.split("\n\n")[0] if __doc__ else None
     )
     parser.add_argument("operation", choices=["up", "preview", "refresh-preview", "destroy"])
     parser.add_argument("--stack", default="dev")

@@ -1,7 +1,7 @@
 """Offline render: evaluate the real program of a stack under Pulumi mocks and write what it
 would create — no cluster, no pulumi CLI.
 
-    python -m tools.render --stack dev --out out/dev
+    python -m meshstack.tools.render --stack dev --out out/dev
 
 Writes, in ``--out``:
 
@@ -27,7 +27,8 @@ from typing import Any
 import yaml
 from pulumi.errors import RunError
 
-from tools.mockrun import Recording, Registered, redact, run_program
+from meshstack.stacks.program import main as program
+from meshstack.testing import Recording, Registered, redact, run_stack_file
 
 
 class _Dumper(yaml.SafeDumper):
@@ -114,9 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make render", description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--out", required=True, type=Path, help="directory to write the manifests into")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project directory (Pulumi.<stack>.yaml)")
     args = parser.parse_args(argv)
     try:
-        rec = run_program(args.stack)
+        rec = run_stack_file(args.stack, args.root, program)
     except FileNotFoundError as err:
         print(f"render: {err}", file=sys.stderr)
         return 2

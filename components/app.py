@@ -1,0 +1,145 @@
+"""MeshApp: one service of the mesh — workloads → DestinationRules → routes → security policies.
+
+``MeshApp`` validates and renders itself: the app's own rules (checked when the
+:class:`~meshstack.model.app.AppSpec` was built), what the render target can express, and what the
+mesh can serve (an exposed app needs an ingress), all before it registers anything. Errors name
+Python attribute paths below ``app`` (``app.routes[0].to``).
+
+Apply order is explicit (children do not inherit a parent's ``depends_on``): the mesh
+(:attr:`MeshReference.ready`) and ``opts.depends_on`` → ServiceAccount/Services/Deployments →
+DestinationRules (subsets exist before a route names them) → VirtualService/HTTPRoute → security.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from meshstack.components.k8s import kubernetes_object, object_key
+from meshstack.components.mesh_reference import MeshReference
+from meshstack.model.app import AppSpec
+from meshstack.model.apps import RenderTarget
+from meshstack.render.app import AppManifests, plan_app
+
+GROUPS = ("workload", "destination", "routes", "security")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeshAppArgs:
+    """One app and where it runs."""
+
+    #: The app: versions, ports and policies (validated at construction).
+    app: AppSpec
+    #: The mesh it joins (``MeshPlatform.mesh``): carries the dependency on the platform.
+    mesh: MeshReference
+    #: Its namespace: a workload namespace of the platform, or one labelled for injection.
+    namespace: str
+    #: How routes are rendered: Istio VirtualService (default) or Gateway API HTTPRoute.
+    target: RenderTarget = RenderTarget.ISTIO
+    #: Images by version that come from other resources (an Output of an image build); they
+    #: replace ``versions.<v>.image``, which may then be left unset.
+    images: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: Hosts the ingress serves the app on when they come from another resource (a DNS record);
+    #: replaces ``expose.hosts``.
+    hosts: pulumi.Input[Sequence[str]] | None = None
+
+
+class MeshApp(pulumi.ComponentResource):
+    """A service of the mesh and its traffic, resilience and security policies."""
+
+    #: The Service name (also the mesh host).
+    service_name: str
+    namespace: str
+    #: Versions, in declaration order.
+    versions: list[str]
+    #: In-cluster URL of the app's first port.
+    url: str
+    #: The Deployment of each version.
+    deployments: dict[str, pulumi.CustomResource]
+    #: The mesh route (VirtualService or HTTPRoute), if the app has routes.
+    route: pulumi.CustomResource | None
+    #: Every object, by apply group.
+    resources: dict[str, list[pulumi.CustomResource]]
+
+    def __init__(self, name: str, args: MeshAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        plan = plan_app(name, args.app, args.namespace, args.mesh.ref, args.target, images=frozenset(args.images))
+        super().__init__("meshstack:apps:MeshApp", name, None, args.mesh.options(opts))
+        extra: list[pulumi.CustomResource] = []
+        if plan.own_gateway is not None:
+            extra.append(
+                kubernetes_object(
+                    object_key(plan.own_gateway),
+                    plan.own_gateway,
+                    pulumi.ResourceOptions(parent=self, depends_on=list(args.mesh.ready)),
+                )
+            )
+        after = [*args.mesh.ready, *(opts.depends_on if opts is not None and isinstance(opts.depends_on, list) else [])]
+        self._register(name, args, plan.manifests, [*after, *extra])
+
+    @classmethod
+    def _planned(
+        cls,
+        name: str,
+        args: MeshAppArgs,
+        manifests: AppManifests,
+        after: Sequence[pulumi.Resource],
+        opts: pulumi.ResourceOptions,
+    ) -> MeshApp:
+        """A MeshApp of an already validated and rendered app (MeshApps renders its section at once)."""
+        self = cls.__new__(cls)
+        pulumi.ComponentResource.__init__(self, "meshstack:apps:MeshApp", name, None, opts)
+        self._register(name, args, manifests, after)
+        return self
+
+    def _register(
+        self, name: str, args: MeshAppArgs, manifests: AppManifests, after: Sequence[pulumi.Resource]
+    ) -> None:
+        spec = args.app
+        _apply_inputs(manifests, args)
+        child = pulumi.ResourceOptions(parent=self)
+        previous: list[pulumi.Resource] = list(after)
+        self.resources = {}
+        for group in GROUPS:
+            created = [
+                kubernetes_object(
+                    object_key(m), m, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=previous))
+                )
+                for m in getattr(manifests, group)
+            ]
+            self.resources[group] = created
+            if created:
+                previous = list(created)
+        self.service_name = name
+        self.namespace = args.namespace
+        self.versions = list(spec.versions)
+        port = spec.ports[0].port
+        self.url = f"http://{name}.{args.namespace}.svc.cluster.local:{port}"
+        self.deployments = {
+            m["metadata"]["labels"]["version"]: r
+            for m, r in zip(manifests.workload, self.resources["workload"], strict=True)
+            if m["kind"] == "Deployment"
+        }
+        mesh_routes = [
+            r for m, r in zip(manifests.routes, self.resources["routes"], strict=True) if m["metadata"]["name"] == name
+        ]
+        self.route = mesh_routes[0] if mesh_routes else None
+        self.register_outputs({"service": name, "versions": self.versions, "url": self.url})
+
+
+def _apply_inputs(manifests: AppManifests, args: MeshAppArgs) -> None:
+    """Put the Inputs of ``args`` (images, hosts) into the rendered manifests."""
+    for m in manifests.workload:
+        if m["kind"] == "Deployment":
+            version = m["metadata"]["labels"]["version"]
+            if version in args.images:
+                m["spec"]["template"]["spec"]["containers"][0]["image"] = args.images[version]
+    if args.hosts is None:
+        return
+    for m in manifests.routes:
+        if m["metadata"]["name"] == f"{m['metadata']['labels']['app']}-ingress":
+            key = "hosts" if m["kind"] == "VirtualService" else "hostnames"
+            spec: dict[str, Any] = m["spec"]
+            spec[key] = args.hosts
