@@ -7,14 +7,12 @@ from typing import Any
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.revision import InstalledRevision
 from meshstack.model.tls import MtlsMode
-
-Manifest = dict[str, Any]
+from meshstack.render.kube import MANAGED_BY, Manifest
 
 #: The PeerAuthentication in the root namespace named "default" applies mesh-wide.
 MESH_DEFAULT_NAME = "default"
 #: The mesh-wide Telemetry (any name works in the root namespace; one per mesh).
 MESH_TELEMETRY_NAME = "mesh-default"
-MANAGED_BY = {"app.kubernetes.io/managed-by": "meshstack"}
 
 
 def control_plane_namespace(mesh: MeshConfig) -> Manifest:

@@ -14,7 +14,7 @@ from meshstack.model.app import AppSpec
 from meshstack.model.apps import gateway_api_duration
 from meshstack.model.policy.match import Match, StringMatch
 from meshstack.model.policy.route import HttpRoute
-from meshstack.render.workload import Manifest, meta
+from meshstack.render.kube import Manifest, meta
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 _PATH = {"exact": "Exact", "prefix": "PathPrefix", "regex": "RegularExpression"}

@@ -15,7 +15,7 @@ from meshstack.model.gateway import (
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.refs import GatewayKind, GatewayRef
 from meshstack.model.tls import TlsMode
-from meshstack.render.control_plane import MANAGED_BY, Manifest
+from meshstack.render.kube import MANAGED_BY, Manifest
 
 #: Gateway API listener protocols for Istio server protocols (HTTP/2 and gRPC ride on HTTP listeners).
 _LISTENER_PROTOCOL = {

@@ -6,7 +6,7 @@ from typing import Any
 
 from meshstack.model.app import AppSpec
 from meshstack.model.policy.route import HttpRoute
-from meshstack.render.workload import Manifest, meta
+from meshstack.render.kube import Manifest, meta
 
 NETWORKING = "networking.istio.io/v1"
 

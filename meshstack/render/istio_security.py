@@ -8,7 +8,7 @@ from typing import Any
 from meshstack.model.app import AppSpec
 from meshstack.model.policy.peer_authentication import PeerAuthentication
 from meshstack.model.policy.rate_limit import LocalRateLimit
-from meshstack.render.workload import Manifest, meta
+from meshstack.render.kube import Manifest, meta
 
 SECURITY = "security.istio.io/v1"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.namespace import INJECTION_LABELS, WorkloadNamespace
-from meshstack.render.control_plane import MANAGED_BY, Manifest
+from meshstack.render.kube import MANAGED_BY, Manifest
 
 
 class InjectionLabelError(ValueError):

@@ -19,7 +19,7 @@ from typing import Any
 
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.revision import DEFAULT_TAG, InstalledRevision
-from meshstack.render.control_plane import MANAGED_BY, Manifest
+from meshstack.render.kube import MANAGED_BY, Manifest
 
 _NOT_OPTED_OUT = {"key": "sidecar.istio.io/inject", "operator": "NotIn", "values": ["false"]}
 

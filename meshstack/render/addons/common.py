@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshstack.model.resources import Resources
-
-Manifest = dict[str, Any]
+from meshstack.render import kube
+from meshstack.render.kube import Manifest
 
 
 def labels(app: str) -> dict[str, str]:
@@ -45,54 +45,27 @@ class Endpoint:
 
 
 def config_map(name: str, namespace: str, app: str, data: dict[str, str]) -> Manifest:
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels(app)},
-        "data": data,
-    }
+    return kube.config_map(name, namespace, labels(app), data)
 
 
 def service_account(name: str, namespace: str) -> Manifest:
-    return {
-        "apiVersion": "v1",
-        "kind": "ServiceAccount",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels(name)},
-    }
+    return kube.service_account(name, namespace, labels(name))
 
 
 def cluster_role(name: str, rules: list[dict[str, Any]]) -> Manifest:
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRole",
-        "metadata": {"name": name, "labels": labels(name)},
-        "rules": rules,
-    }
+    return kube.cluster_role(name, labels(name), rules)
 
 
 def cluster_role_binding(name: str, namespace: str) -> Manifest:
     """Binds ClusterRole ``name`` to ServiceAccount ``name`` in ``namespace``."""
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRoleBinding",
-        "metadata": {"name": name, "labels": labels(name)},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
-        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
-    }
+    return kube.cluster_role_binding(name, namespace, labels(name))
 
 
 def service(name: str, namespace: str, app: str, ports: list[tuple[str, int, int]]) -> Manifest:
     """A ClusterIP Service; ``ports`` are ``(name, port, targetPort)`` with protocol-prefixed names."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels(app)},
-        "spec": {
-            "type": "ClusterIP",
-            "selector": {"app": app},
-            "ports": [{"name": n, "port": p, "targetPort": t, "protocol": "TCP"} for n, p, t in ports],
-        },
-    }
+    return kube.service(
+        name, namespace, labels(app), {"app": app}, [kube.service_port(n, p, t) for n, p, t in ports], "ClusterIP"
+    )
 
 
 def deployment(
@@ -114,52 +87,35 @@ def deployment(
 ) -> Manifest:
     """One replica, never injected (``sidecar.istio.io/inject: "false"``), non-root, no privilege
     escalation, all capabilities dropped, readiness-gated (Pulumi awaits the rollout)."""
-    container: dict[str, Any] = {
-        "name": name,
-        "image": image,
-        "imagePullPolicy": "IfNotPresent",
-        "ports": [{"name": n, "containerPort": p, "protocol": "TCP"} for n, p in ports],
-        "readinessProbe": {"httpGet": {"path": ready_path, "port": ready_port}, "periodSeconds": 5},
-        "resources": resources.to_manifest(),
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-        },
-    }
-    if args:
-        container["args"] = args
-    if env:
-        container["env"] = env
-    if mounts:
-        container["volumeMounts"] = mounts
-    pod_spec: dict[str, Any] = {
-        "containers": [container],
-        "securityContext": {
+    container = kube.container(
+        name,
+        image,
+        ports=[{"name": n, "containerPort": p, "protocol": "TCP"} for n, p in ports],
+        security={"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        resources=resources,
+        args=args,
+        env=env,
+        mounts=mounts,
+        readiness={"httpGet": {"path": ready_path, "port": ready_port}, "periodSeconds": 5},
+    )
+    return kube.deployment(
+        name,
+        namespace,
+        labels=labels(name),
+        selector={"app": name},
+        pod_labels={**labels(name), "sidecar.istio.io/inject": "false"},
+        containers=[container],
+        pod_security={
             "runAsNonRoot": True,
             "runAsUser": run_as_user,
             "runAsGroup": run_as_user,
             "fsGroup": run_as_user,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-    }
-    if volumes:
-        pod_spec["volumes"] = volumes
-    if service_account_name:
-        pod_spec["serviceAccountName"] = service_account_name
-    pod_labels = {**labels(name), "sidecar.istio.io/inject": "false"}
-    template_meta: dict[str, Any] = {"labels": pod_labels}
-    if pod_annotations:
-        template_meta["annotations"] = pod_annotations
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels(name)},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": template_meta, "spec": pod_spec},
-        },
-    }
+        pod_annotations=pod_annotations,
+        volumes=volumes,
+        service_account_name=service_account_name,
+    )
 
 
 def config_volume(name: str, config_map_name: str) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from meshstack.model.resources import Resources
 from meshstack.render.addons import dashboards, jaeger, prometheus
 from meshstack.render.addons.common import (
     Endpoint,
-    Manifest,
     config_map,
     config_volume,
     deployment,
@@ -25,6 +24,7 @@ from meshstack.render.addons.common import (
     scratch_volume,
     service,
 )
+from meshstack.render.kube import Manifest
 
 NAME = "grafana"
 PORT = 3000

@@ -16,13 +16,13 @@ from meshstack.model.addons import JaegerAddon
 from meshstack.model.resources import Resources
 from meshstack.render.addons.common import (
     Endpoint,
-    Manifest,
     config_map,
     config_volume,
     deployment,
     mount,
     service,
 )
+from meshstack.render.kube import Manifest
 
 NAME = "jaeger"
 UI_PORT = 16686

@@ -17,7 +17,6 @@ from meshstack.model.resources import Resources
 from meshstack.render.addons import grafana, jaeger, prometheus
 from meshstack.render.addons.common import (
     Endpoint,
-    Manifest,
     cluster_role,
     cluster_role_binding,
     config_map,
@@ -28,6 +27,7 @@ from meshstack.render.addons.common import (
     service,
     service_account,
 )
+from meshstack.render.kube import Manifest
 
 NAME = "kiali"
 PORT = 20001

@@ -12,7 +12,6 @@ from meshstack.model.addons import PrometheusAddon
 from meshstack.model.resources import Resources
 from meshstack.render.addons.common import (
     Endpoint,
-    Manifest,
     cluster_role,
     cluster_role_binding,
     config_map,
@@ -23,6 +22,7 @@ from meshstack.render.addons.common import (
     service,
     service_account,
 )
+from meshstack.render.kube import Manifest
 
 NAME = "prometheus"
 PORT = 9090

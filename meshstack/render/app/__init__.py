@@ -22,7 +22,7 @@ from meshstack.model.apps import AppsConfig, RenderTarget, target_problems
 from meshstack.model.base import python_path
 from meshstack.model.refs import GatewayKind, GatewayRef, MeshRef
 from meshstack.render import gateway_api, istio_networking, istio_security, workload
-from meshstack.render.workload import Manifest
+from meshstack.render.kube import Manifest
 
 INJECTION_KEYS = ("istio-injection", "istio.io/rev")
 
