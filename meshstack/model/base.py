@@ -97,14 +97,15 @@ class Model(BaseModel, metaclass=_ValidatingMeta):
     def _layer(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         if not isinstance(data, Mapping):
             return handler(data)  # an instance passes through unchanged
-        given = {_field_key(cls, k): v for k, v in data.items()}
+        keys = data.explicit if isinstance(data, Layered) else frozenset(data)
         effective: Any = data
         if cls._layered:
-            defaults = cls.layered_defaults({_alias(cls, k): v for k, v in given.items()})
+            defaults = cls.layered_defaults({_alias(cls, _field_key(cls, k)): v for k, v in data.items()})
             if defaults:
-                effective = merge_defaults(defaults, {_alias(cls, k): v for k, v in given.items()})
+                aliased = Layered({_alias(cls, _field_key(cls, k)): v for k, v in data.items()}, keys_alias(cls, keys))
+                effective = merge_defaults(defaults, aliased)
         instance = handler(effective)
-        instance._explicit = frozenset(k for k in given if k in cls.model_fields)
+        instance._explicit = frozenset(n for n in (_field_key(cls, k) for k in keys) if n in cls.model_fields)
         return instance
 
     @property
@@ -129,17 +130,39 @@ class Model(BaseModel, metaclass=_ValidatingMeta):
         return {_alias(type(self), name): getattr(self, name) for name in self._explicit}
 
 
-def merge_defaults(defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
-    """``given`` over ``defaults`` key by key; a nested model instance counts only with what its
-    caller set (:meth:`Model.given`), so a default fills a field the instance left unset."""
-    out: dict[str, Any] = dict(defaults)
-    for key, value in given.items():
+class Layered(dict[str, Any]):
+    """Config data some of whose keys came from a defaults layer: ``explicit`` names the keys the
+    caller set. A model built from it remembers only those as set, so a later layer (the
+    environment under a profile, say) still fills the rest."""
+
+    def __init__(self, data: Mapping[str, Any], explicit: frozenset[str] | set[str] = frozenset()) -> None:
+        super().__init__(data)
+        self.explicit = frozenset(explicit)
+
+
+def keys_alias(cls: type[BaseModel], keys: frozenset[str]) -> frozenset[str]:
+    return frozenset(_alias(cls, _field_key(cls, k)) for k in keys)
+
+
+def merge_defaults(defaults: Mapping[str, Any], given: Mapping[str, Any] | Model) -> Layered:
+    """``given`` over ``defaults`` key by key. A nested model instance counts only with what its
+    caller set (:meth:`Model.given`); what comes from ``defaults`` is never marked as set."""
+    top = given.given() if isinstance(given, Model) else given
+    explicit = top.explicit if isinstance(top, Layered) else frozenset(top)
+    out: dict[str, Any] = {key: _from_defaults(value) for key, value in defaults.items()}
+    for key, value in top.items():
         below = out.get(key)
         if isinstance(below, Mapping) and isinstance(value, Mapping | Model):
-            out[key] = merge_defaults(below, value.given() if isinstance(value, Model) else value)
+            out[key] = merge_defaults(below, value)
         else:
             out[key] = value
-    return out
+    return Layered(out, explicit)
+
+
+def _from_defaults(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return Layered({k: _from_defaults(v) for k, v in value.items()})
+    return value
 
 
 def _alias(cls: type[BaseModel], name: str) -> str:
