@@ -14,8 +14,16 @@ import argparse
 import statistics
 import time
 import tracemalloc
+from pathlib import Path
 
-from meshstack.testing import ROOT, known_stacks, run_program
+from meshstack.stacks.program import main as program
+from meshstack.testing import known_stacks, run_stack_file
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_program(stack: str):  # type: ignore[no-untyped-def]
+    return run_stack_file(stack, ROOT, program)
 
 
 def main() -> None:

@@ -95,7 +95,7 @@ class MeshPlatform(pulumi.ComponentResource):
         spec = args.spec()  # validate before registering anything
         super().__init__("meshstack:platform:MeshPlatform", name, None, opts)
         self.spec = spec
-        provider: k8s.Provider | None = None
+        provider: pulumi.ProviderResource | None = None
         if args.kubeconfig is not None:
             provider = k8s.Provider(
                 f"{name}-k8s",
@@ -104,6 +104,7 @@ class MeshPlatform(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
         child = pulumi.ResourceOptions(parent=self, providers=[provider] if provider is not None else None)
+        provider = provider or _kubernetes_provider(opts)
         self.control_plane = MeshControlPlane(
             "mesh",
             MeshControlPlaneArgs(
@@ -150,3 +151,18 @@ class MeshPlatform(pulumi.ComponentResource):
         if self.ingress_address is not None:
             self.outputs["ingressAddress"] = self.ingress_address
         self.register_outputs(self.outputs)
+
+
+def _kubernetes_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource | None:
+    """The Kubernetes provider ``opts`` names (``provider=`` or ``providers=``), if any."""
+    if opts is None:
+        return None
+    candidates: list[object] = [opts.provider]
+    if isinstance(opts.providers, Mapping):
+        candidates.append(opts.providers.get("kubernetes"))
+    elif opts.providers:
+        candidates.extend(opts.providers)
+    for candidate in candidates:
+        if isinstance(candidate, k8s.Provider):
+            return candidate
+    return None

@@ -44,6 +44,11 @@ class ConfigError(ValueError):
         noun = "problem" if len(lines) == 1 else "problems"
         super().__init__(f"{len(lines)} configuration {noun}:\n  " + "\n  ".join(lines))
 
+    @classmethod
+    def single(cls, path: str, message: str, prefix: str = "") -> ConfigError:
+        """One problem at ``path``."""
+        return cls([Problem(path, message)], prefix)
+
     @property
     def paths(self) -> list[str]:
         return [p.path for p in self.problems]

@@ -26,7 +26,8 @@ die() { echo "bootstrap: ERROR: $*" >&2; exit 1; }
 # shellcheck source=versions.env
 source "$VERSIONS_FILE"
 for v in PULUMI_VERSION PULUMI_CLI_SDK_GO_VERSION PULUMI_LANGUAGE_PYTHON_GO_VERSION PULUMI_KUBERNETES_VERSION \
-         PULUMI_KUBERNETES_PROVIDER_GO_VERSION KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION; do
+         PULUMI_KUBERNETES_PROVIDER_GO_VERSION KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION PULUMI_YAML_VERSION \
+         PROMETHEUS_DEB_VERSION CHECKOV_VERSION; do
   [[ -n "${!v:-}" ]] || die "$v is not set in $VERSIONS_FILE"
 done
 PULUMI_RANDOM_VERSION="${PULUMI_RANDOM_VERSION:-}"
@@ -54,8 +55,9 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 EOF
 }
 
-ALL_PIECES=(pins go pulumi pulumi-language-python pulumi-resource-kubernetes pulumi-resource-random
-            etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok plugins)
+ALL_PIECES=(pins go pulumi pulumi-language-python pulumi-language-yaml pulumi-resource-kubernetes pulumi-resource-random
+            etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwok-stages plugins
+            gateway-api-crds istioctl prometheus checkov)
 ONLY=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -235,6 +237,16 @@ piece_pulumi_language_python() {
   mv -f "$BIN/pulumi-language-python.tmp" "$BIN/pulumi-language-python"
 }
 
+piece_pulumi_language_yaml() {
+  # The YAML language host, compiled against the same pkg/v3 and sdk/v3 as the CLI. The CLI finds it
+  # beside itself (PULUMI_IGNORE_AMBIENT_PLUGINS keeps it from looking anywhere else).
+  pulumi_module "$WORK/pulumi-language-yaml" "$PULUMI_CLI_SDK_GO_VERSION" "github.com/pulumi/pulumi-yaml $PULUMI_YAML_VERSION"
+  cd "$WORK/pulumi-language-yaml"
+  go build -trimpath -ldflags="$LDFLAGS_BASE" -o "$BIN/pulumi-language-yaml.tmp" \
+    github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
+  mv -f "$BIN/pulumi-language-yaml.tmp" "$BIN/pulumi-language-yaml"
+}
+
 piece_pulumi_resource_kubernetes() {
   local d="$WORK/kubernetes-provider" m="github.com/pulumi/pulumi-kubernetes/provider/v4"
   mkdir -p "$d/cmd"
@@ -411,6 +423,63 @@ piece_kwok_stages() {
   ln -sf "$BIN/kwok" "$BIN/.kwok-stages-ok"  # marker for run_piece
 }
 
+piece_gateway_api_crds() {
+  # A local mirror of the pinned Gateway API CRDs (standard channel) for air-gapped installs: the
+  # files of sigs.k8s.io/gateway-api's config/crd/standard, which its release manifest is built from.
+  local version dir out
+  version="$(sed -n 's/^GATEWAY_API_VERSION *= *"\([^"]*\)".*/\1/p' "$REPO/meshstack/versions.py")"
+  [[ -n "$version" ]] || { echo "no GATEWAY_API_VERSION in meshstack/versions.py" >&2; return 1; }
+  dir="$(cd / && moddir_of "sigs.k8s.io/gateway-api@$version")"
+  out="$TOOLS/share/gateway-api-$version"
+  rm -rf "$out.tmp"; mkdir -p "$out.tmp"
+  cp "$dir"/config/crd/standard/gateway.networking.k8s.io_*.yaml "$out.tmp/"
+  chmod -R u+w "$out.tmp"; rm -rf "$out"; mv "$out.tmp" "$out"
+  ls "$out"
+  ln -sf "$out" "$BIN/.gateway-api-crds"
+}
+
+piece_istioctl() {
+  # istioctl of the release the offline charts come from (same istio.io/istio commit). Istio's go.mod
+  # has no replace directives, so go install builds it as upstream's Makefile does (version stamped).
+  local version module src
+  read -r version module < <(bash "$REPO/scripts/istio_charts.sh" --print-source)
+  src="${module#istio.io/istio@}"
+  local rev; rev="${src##*-}"
+  local x="-X istio.io/istio/pkg/version.buildVersion=$version -X istio.io/istio/pkg/version.buildGitRevision=$rev"
+  x+=" -X istio.io/istio/pkg/version.buildStatus=Clean -X istio.io/istio/pkg/version.buildTag=$version"
+  (cd / && GOBIN="$WORK/istioctl-bin" go install -trimpath -ldflags="$LDFLAGS_BASE $x" \
+    "istio.io/istio/istioctl/cmd/istioctl@$src")
+  install -m 0755 "$WORK/istioctl-bin/istioctl" "$BIN/istioctl-$version"
+  ln -sf "istioctl-$version" "$BIN/istioctl"
+  "$BIN/istioctl" version --remote=false
+}
+
+piece_prometheus() {
+  # Debian's package, run directly by the tests on 127.0.0.1 (its systemd unit is not used).
+  local want="$PROMETHEUS_DEB_VERSION" have
+  have="$(dpkg-query -W -f='${Version}' prometheus 2>/dev/null || true)"
+  if [[ "$have" != "$want" ]]; then
+    [[ "$(id -u)" == 0 ]] || { echo "needs Debian's prometheus $want (apt-get install prometheus=$want, as root)"; return 1; }
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # policy-rc.d keeps the package from starting its own service.
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+    apt-get install -y -qq --no-install-recommends "prometheus=$want"
+    rm -f /usr/sbin/policy-rc.d
+  fi
+  ln -sf /usr/bin/prometheus "$BIN/prometheus"
+  "$BIN/prometheus" --version | head -1
+}
+
+piece_checkov() {
+  # A virtualenv of its own: checkov pins many libraries the project's virtualenv must not inherit.
+  local venv="$TOOLS/checkov-venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+  ln -sf "$venv/bin/checkov" "$BIN/checkov"
+  BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=true "$BIN/checkov" --version
+}
+
 piece_plugins() {
   # Register the providers in PULUMI_HOME's plugin cache under the exact versions the Python SDKs ask
   # for, so the engine never tries to download them (they are also found on PATH).
@@ -434,6 +503,7 @@ run_piece go piece_go
 run_piece pulumi piece_pulumi pulumi
 run_piece pulumi-language-python piece_pulumi_language_python pulumi-language-python pulumi-language-python-exec \
   pulumi-resource-pulumi-python pulumi-analyzer-policy-python
+run_piece pulumi-language-yaml piece_pulumi_language_yaml pulumi-language-yaml
 run_piece pulumi-resource-kubernetes piece_pulumi_resource_kubernetes pulumi-resource-kubernetes
 if [[ -n "$PULUMI_RANDOM_PROVIDER_GO_VERSION" ]]; then
   run_piece pulumi-resource-random piece_pulumi_resource_random pulumi-resource-random
@@ -459,6 +529,11 @@ elif [[ -z "$ONLY" || "$ONLY" == *",plugins,"* ]]; then
   FAILED+=(plugins)
   RESULTS+=("$(printf '%-28s %-8s %8s  %s' plugins FAILED "-" "needs pulumi and pulumi-resource-kubernetes")")
 fi
+run_piece gateway-api-crds piece_gateway_api_crds .gateway-api-crds
+ISTIO_RELEASE="$(bash "$REPO/scripts/istio_charts.sh" --print-source | cut -d' ' -f1)"
+run_piece istioctl piece_istioctl "istioctl-$ISTIO_RELEASE"
+run_piece prometheus piece_prometheus prometheus
+run_piece checkov piece_checkov checkov
 
 echo
 echo "bootstrap: summary (stamp $STAMP)"

@@ -5,6 +5,8 @@
 #   scripts/istio_charts.sh --version 1.28.3
 #   scripts/istio_charts.sh --with-helm     # also builds helm from helm.sh/helm/v3 (tests only); prints its path
 #                                           # as a second line
+#   scripts/istio_charts.sh --print-source  # only print "<version> istio.io/istio@<pseudo-version>" (bootstrap
+#                                           # builds istioctl from the same commit)
 #
 # Output: ${MESHSTACK_CACHE:-$HOME/.cache/meshstack}/istio-charts-<version>/{base,istiod,gateway}, a
 # directory usable as meshstack:mesh.chartRepository. Reused when present (idempotent).
@@ -41,11 +43,13 @@ KNOWN="1.29.1 1.28.3 1.28.2"
 
 VERSION=""
 WITH_HELM=0
+PRINT_SOURCE=0
 while (($#)); do
     case "$1" in
         --version) [[ $# -ge 2 ]] || die "--version needs a value"; VERSION="$2"; shift 2 ;;
         --version=*) VERSION="${1#*=}"; shift ;;
         --with-helm) WITH_HELM=1; shift ;;
+        --print-source) PRINT_SOURCE=1; shift ;;
         -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
@@ -57,6 +61,7 @@ if [[ -z "$VERSION" ]]; then
 fi
 PSEUDO="$(source_module_version "$VERSION")" ||
     die "no source pin for Istio $VERSION: the Go proxy serves istio.io/istio only at some commit pseudo-versions; releases pinned here: $KNOWN"
+if ((PRINT_SOURCE)); then echo "$VERSION $MODULE@$PSEUDO"; exit 0; fi
 command -v go >/dev/null || die "the go command is not on PATH (needed to download $MODULE@$PSEUDO)"
 export GOFLAGS=-mod=mod
 

@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -189,3 +190,18 @@ def validate_manifests(manifests: Iterable[dict[str, Any]]) -> list[str]:
     for manifest in manifests:
         out.extend(validate_manifest(manifest))
     return out
+
+
+def main() -> int:
+    """``python -m tests.schemas``: fetch the CRD schemas now (tests do it on first use)."""
+    try:
+        path = fetch_schemas()
+    except SchemaUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{len(crd_schemas())} CRD schemas cached in {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

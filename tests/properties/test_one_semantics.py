@@ -13,10 +13,12 @@ import enum
 import typing
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from meshstack.errors import ConfigError
 from meshstack.model import IstiodConfig, MeshConfig, StackSpec
 from meshstack.model.base import Model, _model_in, _strip
 from meshstack.stacks.config import load_stack_spec
@@ -111,7 +113,14 @@ def stack_config(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config=stack_config())
 def test_python_and_stack_config_give_the_same_spec_and_manifests(config: dict[str, Any]) -> None:
-    from_config = load_stack_spec(config)
+    try:
+        from_config = load_stack_spec(config)
+    except ConfigError as config_err:
+        # Refused on one path, refused on the other, for the same reasons.
+        with pytest.raises(ConfigError) as python_err:
+            build(StackSpec, config)
+        assert sorted(p.message for p in python_err.value.problems) == sorted(p.message for p in config_err.problems)
+        return
     from_python = build(StackSpec, config)
     assert isinstance(from_python, StackSpec)
     assert from_python.model_dump() == from_config.model_dump()
