@@ -17,6 +17,7 @@ from meshstack.components.app import MeshApp, MeshAppArgs
 from meshstack.components.k8s import kubernetes_object, object_key
 from meshstack.components.mesh_reference import MeshReference
 from meshstack.errors import ConfigError, Problem
+from meshstack.model import prod
 from meshstack.model.app import AppSpec
 from meshstack.model.apps import AppsConfig, RenderTarget
 from meshstack.model.base import python_path
@@ -74,6 +75,8 @@ class MeshApps(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MeshAppsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         config = args.config()
+        if args.mesh.environment == "prod" and (problems := prod.apps_problems(config)):
+            raise ConfigError(Problem(python_path(AppsConfig, list(loc)), m) for loc, m in problems)
         if config.exposed and not can_expose(config, args.mesh.ref):
             raise ConfigError(
                 Problem(

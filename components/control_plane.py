@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 from meshstack.components.k8s import helm_chart, kubernetes_object
 from meshstack.model.mesh import MeshConfig
 from meshstack.render import control_plane as render
+from meshstack.render import istio_security
 from meshstack.render.helm import chart_source
 from meshstack.render.revision_tags import revision_tag_webhooks, tag_targets
 
@@ -35,6 +36,8 @@ class MeshControlPlaneArgs:
     extension_providers: list[dict[str, Any]] = field(default_factory=list)
     #: The provider the mesh Telemetry sends spans to (None: Istio's default).
     tracing_provider: str | None = None
+    #: NetworkPolicies of the control-plane namespace (rendered by the platform, which knows the addons).
+    network_policies: list[dict[str, Any]] = field(default_factory=list)
 
 
 def retain_crds(mesh: MeshConfig) -> pulumi.ResourceTransform:
@@ -94,6 +97,17 @@ class MeshControlPlane(pulumi.ComponentResource):
             ),
             release_name="istio-base",
         )
+        self.cni: k8s.helm.v4.Chart | None = None
+        if mesh.cni:
+            # Before any istiod: injected pods rely on the node agent instead of istio-init.
+            self.cni = helm_chart(
+                f"{name}-cni",
+                chart_source(mesh.chart_repository, "cni", mesh.chart_version),
+                mesh.namespace,
+                render.cni_values(mesh),
+                pulumi.ResourceOptions(parent=self, depends_on=[self.base]),
+                release_name="istio-cni",
+            )
         self.istiods: dict[str, k8s.helm.v4.Chart] = {}
         for rev in mesh.installed_revisions:
             suffix = f"-{rev.name}" if rev.name else ""
@@ -102,7 +116,11 @@ class MeshControlPlane(pulumi.ComponentResource):
                 chart_source(mesh.chart_repository, "istiod", rev.version),
                 mesh.namespace,
                 render.istiod_values(mesh, rev, args.extension_providers),
-                pulumi.ResourceOptions(parent=self, depends_on=[self.base], transforms=[ignore_istiod_webhook_fields]),
+                pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[self.base, *([self.cni] if self.cni is not None else [])],
+                    transforms=[ignore_istiod_webhook_fields],
+                ),
                 release_name=rev.release,
             )
         istiods = list(self.istiods.values())
@@ -125,6 +143,19 @@ class MeshControlPlane(pulumi.ComponentResource):
         self.telemetry = kubernetes_object(
             f"{name}-telemetry", render.mesh_telemetry(mesh, args.tracing_provider), after_istiod
         )
+        self.service_entries = [
+            kubernetes_object(f"{name}-serviceentry-{m['metadata']['name']}", m, after_istiod)
+            for m in render.service_entries(mesh)
+        ]
+        self.authorization: list[pulumi.CustomResource] = []
+        if mesh.default_deny:
+            deny = istio_security.mesh_allow_nothing(mesh.namespace)
+            self.authorization.append(kubernetes_object(f"{name}-allow-nothing", deny, after_istiod))
+        after_ns = pulumi.ResourceOptions(parent=self, depends_on=[self.ns])
+        self.network_policies = [
+            kubernetes_object(f"{name}-networkpolicy-{m['metadata']['name']}", m, after_ns)
+            for m in args.network_policies
+        ]
         #: What needs Istio's CRDs and webhooks waits for these.
         self.ready: list[pulumi.Resource] = [self.base, *istiods, *self.tags.values()]
         self.namespace = self.ns.metadata.name

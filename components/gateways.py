@@ -71,6 +71,18 @@ class MeshGateways(pulumi.ComponentResource):
             self.gateways[gw_name] = kubernetes_object(
                 f"{name}-{gw_name}-gateway", manifest, pulumi.ResourceOptions(parent=self, depends_on=deps)
             )
+        # Under a default deny the gateways must be opened (the ingress to anyone, an egress gateway to
+        # the mesh); with NetworkPolicies each gateway namespace admits only what it serves.
+        self.policies: list[pulumi.CustomResource] = []
+        for manifest in render.gateway_policies(gws, mesh):
+            deps = [self.namespaces[manifest["metadata"]["namespace"]], *args.control_plane]
+            self.policies.append(
+                kubernetes_object(
+                    f"{name}-{manifest['kind'].lower()}-{manifest['metadata']['namespace']}-{manifest['metadata']['name']}",
+                    manifest,
+                    pulumi.ResourceOptions(parent=self, depends_on=deps),
+                )
+            )
         #: The ingress address: the LoadBalancer's IP or hostname once assigned, else the in-cluster name.
         self.ingress_address: pulumi.Output[str] | None = None
         if "ingress" in enabled:

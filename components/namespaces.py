@@ -9,6 +9,7 @@ import pulumi
 from meshstack.components.k8s import kubernetes_object
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.namespace import WorkloadNamespace
+from meshstack.render import network_policies
 from meshstack.render.namespaces import workload_namespace
 
 
@@ -30,4 +31,14 @@ class WorkloadNamespaces(pulumi.ComponentResource):
             )
             for ns, spec in sorted(args.namespaces.items())
         }
+        self.network_policies = [
+            kubernetes_object(
+                f"{name}-{ns}-networkpolicy-{m['metadata']['name']}",
+                m,
+                pulumi.ResourceOptions(parent=self, depends_on=[self.namespaces[ns]]),
+            )
+            for ns in sorted(args.namespaces)
+            if args.mesh.network_policies
+            for m in network_policies.workload_namespace(ns)
+        ]
         self.register_outputs({"namespaces": sorted(self.namespaces)})

@@ -111,6 +111,7 @@ class MeshPlatform(pulumi.ComponentResource):
                 mesh=spec.mesh,
                 extension_providers=render.extension_providers(spec),
                 tracing_provider=render.tracing_provider(spec),
+                network_policies=render.control_plane_network_policies(spec),
             ),
             child,
         )
@@ -132,12 +133,8 @@ class MeshPlatform(pulumi.ComponentResource):
             ),
             child,
         )
-        ref = render.mesh_ref(spec)
         self.mesh = MeshReference(
-            namespace=ref.namespace,
-            injection_labels=ref.injection_labels,
-            ingress=ref.ingress,
-            egress=ref.egress,
+            ref=render.mesh_ref(spec),
             ready=(*self.control_plane.ready, self.namespaces, self.gateways),
             provider=provider,
         )

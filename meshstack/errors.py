@@ -156,6 +156,12 @@ def from_validation_error(
                 continue
             problems.append(Problem(at([*loc, *(ctx.get("subloc") or [])]), str(ctx.get("message", err["msg"]))))
             continue
+        if err["loc"] and err["loc"][-1] == "[key]":  # the mapping key itself is wrong, not its value
+            mapping = schema_at(schema, loc[:-1]) if schema is not None else None
+            problems.append(
+                Problem(at(loc), _key_message(err.get("input"), _resolve(mapping, schema) if mapping else None))
+            )
+            continue
         fragment = schema_at(schema, loc) if schema is not None else None
         parent = schema_at(schema, loc[:-1]) if schema is not None else None
         problems.append(Problem(at(loc), _message(err, fragment, parent, schema)))
@@ -234,7 +240,23 @@ def _step(node: Mapping[str, Any], part: str | int, root: Mapping[str, Any]) -> 
     extra = node.get("additionalProperties")
     if isinstance(extra, Mapping):
         return _resolve(extra, root)
+    for value in (node.get("patternProperties") or {}).values():  # a mapping whose keys have a pattern
+        return _resolve(value, root) if isinstance(value, Mapping) else None
     return None
+
+
+#: How mapping keys with a pattern are described (JSON schema keeps only the pattern).
+KEY_PATTERNS: dict[str, str] = {}
+
+
+def _key_message(value: Any, mapping: Mapping[str, Any] | None) -> str:
+    """Why a mapping key was refused, from the mapping's schema (propertyNames or patternProperties)."""
+    patterns = list((mapping or {}).get("patternProperties") or {})
+    names = (mapping or {}).get("propertyNames")
+    allowed = describe(names) if isinstance(names, Mapping) else None
+    if allowed is None and patterns:
+        allowed = KEY_PATTERNS.get(patterns[0], f"a key matching {patterns[0]}")
+    return f"{show(value)} is not allowed as a key; expected {allowed or 'another key'}"
 
 
 _TYPE_NAMES = {

@@ -25,7 +25,7 @@ from meshstack.errors import ConfigError
 from meshstack.model.app import AppSpec
 from meshstack.model.apps import RenderTarget
 from meshstack.model.platform import PlatformSpec
-from meshstack.model.refs import GatewayKind, GatewayRef
+from meshstack.model.refs import GatewayKind, GatewayRef, MeshRef
 
 PACKAGE = "meshstack"
 
@@ -90,7 +90,7 @@ class MeshPlatform(pulumi.ComponentResource):
         )
         ingress = platform.mesh.ingress
         self.control_plane_namespace = platform.control_plane_namespace
-        self.injection_labels = pulumi.Output.from_input(dict(platform.mesh.injection_labels))
+        self.injection_labels = pulumi.Output.from_input(dict(platform.mesh.ref.injection_labels))
         self.ingress_gateway = pulumi.Output.from_input(ingress.qualified if ingress is not None else "")
         self.addon_urls = platform.addon_urls
         self.register_outputs(
@@ -137,16 +137,18 @@ class MeshApp(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MeshAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         args = _wire(args)
-        versions = args.get("versions") or {}
+        # Maps cross the wire unordered: order by name, or every preview would reorder routes.
+        versions = dict(sorted((args.get("versions") or {}).items()))
         config: dict[str, Any] = dict(args.get("spec") or {})
         config["ports"] = [{"port": args.get("port") or 8080}]
         config["versions"] = {v: {"replicas": a.get("replicas") or 1} for v, a in versions.items()}
         if args.get("weights"):
-            config["routes"] = [{"to": [{"version": v, "weight": w} for v, w in (args.get("weights") or {}).items()]}]
+            weights = sorted((args.get("weights") or {}).items())
+            config["routes"] = [{"to": [{"version": v, "weight": w} for v, w in weights]}]
         if args.get("expose_paths"):
             config["expose"] = {"paths": [{"prefix": p} for p in args.get("expose_paths") or []]}
         app = AppSpec.parse(config)
-        mesh = MeshReference(ingress=_gateway(args.get("ingress_gateway")))
+        mesh = MeshReference(MeshRef(ingress=_gateway(args.get("ingress_gateway"))))
         super().__init__(f"{PACKAGE}:index:MeshApp", name, None, opts)
         inner = _LibraryMeshApp(
             name,

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
@@ -29,6 +28,8 @@ from pulumi.runtime.proto import callback_pb2
 from pulumi.runtime.settings import SETTINGS, _load_monitor_feature_support
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+from meshstack.stacks.stack_file import read_config
 
 PROJECT = "meshstack"
 #: What a secret looks like in a recording (rendered YAML, snapshots): the value never appears.
@@ -265,9 +266,7 @@ def read_stack_config(stack: str, root: Path, project: str = PROJECT) -> tuple[d
     path = stack_config_file(stack, root)
     if not path.exists():
         raise FileNotFoundError(f"no stack config {path.name}; stacks are: {', '.join(sorted(known_stacks(root)))}")
-    doc = yaml.safe_load(path.read_text()) or {}
-    raw: Mapping[str, Any] = doc.get("config") or {}
-    return encode_config(raw, project)
+    return encode_config(read_config(path), project)
 
 
 def encode_config(raw: Mapping[str, Any], project: str = PROJECT) -> tuple[dict[str, Any], list[str]]:

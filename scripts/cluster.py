@@ -640,6 +640,12 @@ def cmd_start(args: argparse.Namespace) -> int:
             on_fail=lambda: log_tail(d, "kwok"),
             alive=all_alive,
         )
+        # A storage stand-in, like a load-balancer stand-in would be: a default StorageClass without a
+        # provisioner and a few pre-made volumes the PV controller binds claims to (kwok runs no
+        # containers, so nothing is ever written to them).
+        for code, body in create_storage(api, volumes=4):
+            if code not in (201, 409):
+                raise ClusterError(f"creating the storage stand-in: HTTP {code}: {body}")
         wait_until(
             "ServiceAccount default/default",
             lambda: api.get("/api/v1/namespaces/default/serviceaccounts/default")[0] == 200,
@@ -663,6 +669,50 @@ def cmd_start(args: argparse.Namespace) -> int:
     )
     print(f"KUBECONFIG={d / 'kubeconfig'}")
     return 0
+
+
+STORAGE_CLASS = "standard"
+
+
+def create_storage(api: Api, volumes: int) -> list[tuple[int, Any]]:
+    """The default StorageClass (immediate binding, no provisioner) and ``volumes`` 100Gi volumes."""
+    results = [
+        api.request(
+            "POST",
+            "/apis/storage.k8s.io/v1/storageclasses",
+            {
+                "apiVersion": "storage.k8s.io/v1",
+                "kind": "StorageClass",
+                "metadata": {
+                    "name": STORAGE_CLASS,
+                    "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+                },
+                "provisioner": "kubernetes.io/no-provisioner",
+                "volumeBindingMode": "Immediate",
+                "reclaimPolicy": "Retain",
+            },
+        )
+    ]
+    for i in range(volumes):
+        results.append(
+            api.request(
+                "POST",
+                "/api/v1/persistentvolumes",
+                {
+                    "apiVersion": "v1",
+                    "kind": "PersistentVolume",
+                    "metadata": {"name": f"kwok-volume-{i}"},
+                    "spec": {
+                        "capacity": {"storage": "100Gi"},
+                        "accessModes": ["ReadWriteOnce"],
+                        "persistentVolumeReclaimPolicy": "Retain",
+                        "storageClassName": STORAGE_CLASS,
+                        "hostPath": {"path": f"/var/lib/kwok-volumes/{i}"},
+                    },
+                },
+            )
+        )
+    return results
 
 
 def stray_pids(d: Path, names: set[str]) -> list[int]:

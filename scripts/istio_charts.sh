@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Offline Istio Helm charts (base, istiod, gateway) from Istio's own Go module, istio.io/istio.
+# Offline Istio Helm charts (base, istiod, gateway, cni) from Istio's own Go module, istio.io/istio.
 #
 #   scripts/istio_charts.sh                 # charts of ISTIO_VERSION (meshstack/versions.py); prints their directory
 #   scripts/istio_charts.sh --version 1.28.3
@@ -66,7 +66,8 @@ command -v go >/dev/null || die "the go command is not on PATH (needed to downlo
 export GOFLAGS=-mod=mod
 
 OUT="$CACHE/istio-charts-$VERSION"
-STAMP="$MODULE@$PSEUDO release=$VERSION hub=$RELEASE_HUB"
+CHARTS="base istiod gateway cni"
+STAMP="$MODULE@$PSEUDO release=$VERSION hub=$RELEASE_HUB charts=${CHARTS// /,}"
 
 build_charts() {
     local json dir tmp
@@ -83,9 +84,10 @@ build_charts() {
     tmp="$(mktemp -d "$CACHE/.istio-charts-$VERSION.XXXXXX")"
     trap 'rm -rf "$tmp"' EXIT
     local name src
-    for name in base istiod gateway; do
+    for name in $CHARTS; do
         case "$name" in
             istiod) src="$dir/manifests/charts/istio-control/istio-discovery" ;;
+            cni) src="$dir/manifests/charts/istio-cni" ;;
             *) src="$dir/manifests/charts/$name" ;;
         esac
         [[ -f "$src/Chart.yaml" && -f "$src/values.yaml" ]] || die "$MODULE@$PSEUDO has no chart at ${src#"$dir"/}"
@@ -122,12 +124,15 @@ stamp_chart() {
 
 if [[ -f "$OUT/.source" && "$(cat "$OUT/.source")" == "$STAMP" ]]; then
     : # reuse
+elif [[ -f "$OUT/.source" ]]; then
+    # Made by an earlier recipe of this script (e.g. before cni was added): rebuild it.
+    old="$OUT.old-$$"; mv -T "$OUT" "$old" && build_charts && rm -rf "$old"
 elif [[ -e "$OUT" ]]; then
     die "$OUT exists but was not made by this script for $STAMP; remove it and rerun"
 else
     build_charts
 fi
-for name in base istiod gateway; do
+for name in $CHARTS; do
     [[ -f "$OUT/$name/Chart.yaml" ]] || die "$OUT/$name/Chart.yaml is missing; remove $OUT and rerun"
 done
 echo "$OUT"

@@ -17,15 +17,19 @@ from meshstack.model.app import AppSpec
 from meshstack.model.apps import AppsConfig
 from meshstack.model.stack import StackSpec
 from meshstack.stacks.samples import SAMPLES
+from meshstack.stacks.stack_file import MAX_DEPTH, json_depth
 
 NAMESPACE = "meshstack"
 PREFIX = f"{NAMESPACE}:"
 
 
 def parse_value(raw: Any) -> Any:
-    """Pulumi hands config to the program as strings (objects JSON-encoded); decode them."""
+    """Pulumi hands config to the program as strings (objects JSON-encoded); decode them. JSON nested
+    deeper than MAX_DEPTH is refused before it is decoded (decoding it would recurse)."""
     if not isinstance(raw, str):
         return raw
+    if json_depth(raw) > MAX_DEPTH:
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
     try:
         return json.loads(raw)
     except ValueError:
@@ -34,7 +38,18 @@ def parse_value(raw: Any) -> Any:
 
 def collect(config: Mapping[str, Any]) -> dict[str, Any]:
     """The ``meshstack:`` keys of a flat Pulumi config map, without the namespace, decoded."""
-    return {key[len(PREFIX) :]: parse_value(value) for key, value in config.items() if key.startswith(PREFIX)}
+    out: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for key, value in config.items():
+        if not key.startswith(PREFIX):
+            continue
+        try:
+            out[key[len(PREFIX) :]] = parse_value(value)
+        except ValueError as err:
+            problems.append(Problem(key[len(PREFIX) :], str(err)))
+    if problems:
+        raise ConfigError(problems)
+    return out
 
 
 def stack_keys() -> list[str]:

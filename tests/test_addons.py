@@ -49,12 +49,29 @@ def test_generated_credentials_never_appear_in_plaintext(stack: str, request: py
     assert {p.name for p in passwords} == {"addons-grafana-admin-password", "addons-kiali-signing-key"}
 
 
-def test_deployments_read_credentials_by_reference_only(prod: Recording) -> None:
+def mounts_of(rec: Recording, deployment: str) -> dict[str, Any]:
+    """Mounted Secrets of a Deployment: mount path → (secret name, items)."""
+    spec = rec.one(kind="Deployment", k8s_name=deployment).inputs["spec"]["template"]["spec"]
+    secrets = {v["name"]: v["secret"] for v in spec.get("volumes", []) if "secret" in v}
+    return {
+        m["mountPath"]: secrets[m["name"]]
+        for m in spec["containers"][0].get("volumeMounts", [])
+        if m["name"] in secrets
+    }
+
+
+def test_deployments_read_credentials_from_mounted_secrets_only(prod: Recording) -> None:
+    # Files, not environment variables (an env var leaks into process listings, crash dumps, child processes).
+    for name in ("grafana", "kiali"):
+        env = env_of(prod, name)
+        assert not any(isinstance(v, dict) and "secretKeyRef" in v for v in env.values()), env
     env = env_of(prod, "grafana")
-    assert env["GF_SECURITY_ADMIN_PASSWORD"] == {"secretKeyRef": {"name": "grafana-admin", "key": "admin-password"}}
+    assert env["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/etc/grafana/admin/admin-password"
     assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
-    assert env_of(prod, "kiali")["LOGIN_TOKEN_SIGNING_KEY"] == {
-        "secretKeyRef": {"name": "kiali-signing-key", "key": "key"}
+    assert mounts_of(prod, "grafana")["/etc/grafana/admin"] == {"secretName": "grafana-admin"}
+    assert mounts_of(prod, "kiali")["/kiali-override-secrets/login-token-signing-key"] == {
+        "secretName": "kiali-signing-key",
+        "items": [{"key": "key", "path": "value.txt"}],
     }
     assert not contains_secret(prod.one(kind="ConfigMap", k8s_name="kiali").inputs)
 

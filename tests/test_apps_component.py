@@ -62,7 +62,7 @@ def test_mesh_apps_resources_order_and_parents() -> None:
                 },
             }
         )
-        MeshApps("apps", MeshAppsArgs.from_config(section, MeshReference(ingress=INGRESS, ready=[ready])))
+        MeshApps("apps", MeshAppsArgs.from_config(section, MeshReference(MeshRef(ingress=INGRESS), ready=[ready])))
 
     rec = mocked(body)
     ns = rec.one(type="Namespace", k8s_name="apps")
@@ -97,7 +97,7 @@ def test_a_standalone_mesh_app_with_typed_canary_authz_and_circuit_breaker() -> 
                     circuit_breaker=CircuitBreaker(consecutive_5xx_errors=5),
                     load_balancer=LoadBalancer.least_request(),
                 ),
-                mesh=MeshReference(ingress=INGRESS, ready=[ready]),
+                mesh=MeshReference(MeshRef(ingress=INGRESS), ready=[ready]),
                 namespace="shop",
             ),
         )
@@ -180,7 +180,7 @@ def test_images_and_hosts_may_come_from_other_resources() -> None:
             "web",
             MeshAppArgs(
                 app=spec,
-                mesh=MeshReference(ingress=INGRESS, ready=[ready]),
+                mesh=MeshReference(MeshRef(ingress=INGRESS), ready=[ready]),
                 namespace="shop",
                 images={"v1": image},
                 hosts=pulumi.Output.from_input(["shop.example.com"]),
@@ -205,7 +205,7 @@ def test_a_version_without_image_needs_one_from_somewhere() -> None:
 def test_the_mesh_reference_hands_its_provider_to_the_apps() -> None:
     def body(ready: pulumi.Resource) -> None:
         provider = k8s.Provider("team-cluster", kubeconfig="{}")
-        mesh = MeshReference.external(MeshRef(ingress=INGRESS), ready=[ready], provider=provider)
+        mesh = MeshReference(MeshRef(ingress=INGRESS), ready=[ready], provider=provider)
         MeshApp("web", MeshAppArgs(app=web(), mesh=mesh, namespace="shop", target=RenderTarget.GATEWAY_API))
 
     rec = mocked(body)

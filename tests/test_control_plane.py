@@ -82,8 +82,14 @@ def test_charts_are_pinned_official_istio_charts(stack: str, request: pytest.Fix
     for chart in charts.values():
         assert chart.inputs["version"] == ISTIO_VERSION
         assert chart.inputs["repositoryOpts"]["repo"] == "https://istio-release.storage.googleapis.com/charts"
-    assert {c.inputs["chart"] for c in charts.values()} <= {"base", "istiod", "gateway"}
+    assert {c.inputs["chart"] for c in charts.values()} <= {"base", "istiod", "gateway", "cni"}
     assert values(charts["mesh-base"])["base"]["enableCRDTemplates"] is True
+    # prod installs istio-cni (Pod Security restricted needs pods without istio-init), before istiod.
+    if stack == "prod":
+        assert rec.depends_on(charts["mesh-istiod"], charts["mesh-cni"])
+        assert values(charts["mesh-istiod"])["pilot"]["cni"] == {"enabled": True}
+    else:
+        assert "mesh-cni" not in charts
 
 
 @pytest.mark.parametrize(

@@ -210,11 +210,20 @@ def test_platform_components_and_counts(dev: Recording, prod: Recording) -> None
             "meshstack:gateways:MeshGateways",
             "meshstack:addons:MeshAddons",
         }
-    count = {name: len(platform_resources(rec)) for name, rec in (("dev", dev), ("prod", prod))}
-    # dev (demo profile) adds the egress gateway: its namespace and chart.
-    assert count["dev"] == count["prod"] + 2, count
-    kinds = sorted(r.inputs.get("kind", r.type.rsplit(":", 1)[-1]) for r in platform_resources(prod))
-    assert kinds.count("Deployment") == 4 and kinds.count("Chart") == 3 and kinds.count("RandomPassword") == 2
+    kinds = {
+        name: sorted(r.inputs.get("kind", r.type.rsplit(":", 1)[-1]) for r in platform_resources(rec))
+        for name, rec in (("dev", dev), ("prod", prod))
+    }
+    # dev (demo profile) has the egress gateway (its namespace and chart); prod adds istio-cni, the
+    # mesh-wide allow-nothing and the ingress gateway's opening, NetworkPolicies (control plane: 4,
+    # ingress namespace: 2), Prometheus's claim, Kiali's PDB and namespaced Role.
+    assert kinds["dev"].count("Chart") == 4 and kinds["prod"].count("Chart") == 4
+    assert kinds["dev"].count("Namespace") == 3 and kinds["prod"].count("Namespace") == 2
+    assert kinds["prod"].count("NetworkPolicy") == 6 and "NetworkPolicy" not in kinds["dev"]
+    assert kinds["prod"].count("AuthorizationPolicy") == 2 and "AuthorizationPolicy" not in kinds["dev"]
+    assert kinds["prod"].count("PersistentVolumeClaim") == 1 and kinds["prod"].count("PodDisruptionBudget") == 1
+    for kind in ("Deployment", "RandomPassword"):
+        assert kinds["prod"].count(kind) == kinds["dev"].count(kind) == {"Deployment": 4, "RandomPassword": 2}[kind]
 
 
 def platform_resources(rec: Recording) -> list[Any]:

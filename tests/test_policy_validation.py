@@ -33,7 +33,7 @@ CASES = [
     ({"services": {"web": app(routes=[{"to": [{"version": "v9"}]}])}}, "apps.services.web.routes[0].to[0].version", "unknown version 'v9'"),
     ({"services": {"web": app(routes=[{"to": [{"version": "v1"}], "timeout": "5 s"}])}}, "apps.services.web.routes[0].timeout", "duration"),
     ({"services": {"web": app(routes=[{"to": [{"version": "v1"}], "fault": {"abort": {"httpStatus": 500, "percentage": 120}}}])}}, "apps.services.web.routes[0].fault.abort.percentage", "between 0 and 100"),
-    ({"services": {"web": app(routes=[{"match": [{"headers": {"End User": {"exact": "x"}}}], "to": [{"version": "v1"}]}, {"to": [{"version": "v1"}]}])}}, "apps.services.web.routes[0].match[0].headers.End User", "match pattern"),
+    ({"services": {"web": app(routes=[{"match": [{"headers": {"End User": {"exact": "x"}}}], "to": [{"version": "v1"}]}, {"to": [{"version": "v1"}]}])}}, "apps.services.web.routes[0].match[0].headers.End User", "not allowed as a key"),
     ({"services": {"web": app(tls={"mode": "DISABLE"}, peerAuthentication={"mode": "STRICT"})}}, "apps.services.web.tls.mode", "STRICT"),
     ({"peerAuthentication": {"mode": "STRICT"}, "services": {"web": app(tls={"mode": "DISABLE"})}}, "apps.services.web.tls.mode", "namespace PeerAuthentication"),
     ({"services": {"web": app(rateLimit={"maxTokens": 10, "fillInterval": "10ms"})}}, "apps.services.web.rateLimit.fillInterval", "50ms"),

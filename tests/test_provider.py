@@ -75,7 +75,7 @@ def test_the_provider_components_under_mocks_take_wire_numbers_and_name_config_p
             {  # type: ignore[typeddict-item]
                 "namespace": "shop",
                 "versions": {"v1": {"image": "x/catalog:1"}, "v2": {"image": "x/catalog:2", "replicas": 2.0}},
-                "weights": {"v1": 90.0, "v2": 10.0},
+                "weights": {"v2": 10.0, "v1": 90.0},  # maps arrive in any order
                 "spec": {"circuitBreaker": {"consecutive5xxErrors": 5.0}},
             },
         )

@@ -14,12 +14,16 @@ from pydantic import Field, model_validator
 from meshstack.errors import fail_all
 from meshstack.model import (
     AppSpec,
+    AuthorizationPolicy,
+    AuthorizationRule,
     ClientTls,
     Exposure,
     Fault,
+    HttpMethod,
     HttpRoute,
     Match,
     PodSecurity,
+    Probe,
     ResourceList,
     Resources,
     ServicePort,
@@ -62,6 +66,11 @@ class BookinfoConfig(Model):
     image_registry: str = Field("docker.io/istio", min_length=1, pattern=r"^[a-z0-9][a-z0-9./:-]*$")
     image_tag: str = Field("1.20.3", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
     replicas: int = Field(1, ge=0, le=100, description="Pods per version. Default: 1.")
+    authorization: bool = Field(
+        True,
+        description="Each service admits only its callers (details and reviews: productpage; ratings: reviews), "
+        "by mTLS identity: what a default-deny mesh needs. Default: true.",
+    )
     weights: dict[str, dict[str, int]] = Field(
         default_factory=dict,
         description="Weighted split per service, replacing the scenario's routes for that service, "
@@ -152,6 +161,18 @@ def _version(config: BookinfoConfig, svc: str, version: str) -> Version:
     )
 
 
+#: Who calls whom in Bookinfo (Istio's bookinfo authorization policies).
+CALLERS = {"details": "productpage", "reviews": "productpage", "ratings": "reviews"}
+
+
+def _callers(svc: str) -> list[AuthorizationPolicy]:
+    """Bookinfo's identity-based policy for ``svc``: its caller's ServiceAccount, in any namespace."""
+    if svc not in CALLERS:
+        return []  # productpage: opened to the ingress gateway when exposed
+    rule = AuthorizationRule(principals=[f"*/sa/bookinfo-{CALLERS[svc]}"], methods=[HttpMethod.GET])
+    return [AuthorizationPolicy(name=f"from-{CALLERS[svc]}", rules=[rule])]
+
+
 def bookinfo_apps(config: BookinfoConfig) -> dict[str, AppSpec]:
     """The four Bookinfo apps for ``config.scenario``."""
     routes = PRESETS[config.scenario]()
@@ -163,7 +184,9 @@ def bookinfo_apps(config: BookinfoConfig) -> dict[str, AppSpec]:
             ports=[ServicePort(name="http", port=9080)],
             versions={v: _version(config, svc, v) for v in VERSIONS[svc]},
             service_account=f"bookinfo-{svc}",
+            probe=Probe.http("/health"),
             routes=routes.get(svc, []),
+            authorization=_callers(svc) if config.authorization else [],
             tls=ClientTls.istio_mutual() if config.mtls else None,
             expose=Exposure.of(exact=INGRESS_EXACT, prefix=INGRESS_PREFIX)
             if svc == "productpage" and config.expose

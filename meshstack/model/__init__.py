@@ -17,6 +17,7 @@ from meshstack.model.addons import (
 from meshstack.model.app import AppSpec, Protocol, ServicePort, Version
 from meshstack.model.apps import AppsConfig, RenderTarget
 from meshstack.model.environment import Environment
+from meshstack.model.external_service import ExternalPort, ExternalProtocol, ExternalService, Resolution
 from meshstack.model.gateway import (
     EgressGatewayDeployment,
     GatewayApi,
@@ -29,7 +30,14 @@ from meshstack.model.gateway import (
     ServiceType,
 )
 from meshstack.model.kubernetes import KubernetesConfig
-from meshstack.model.mesh import IstiodConfig, MeshConfig, OutboundTrafficPolicy, ProxyConfig, TracingConfig
+from meshstack.model.mesh import (
+    IstiodConfig,
+    MeshConfig,
+    OutboundTrafficPolicy,
+    PodSecurityLevel,
+    ProxyConfig,
+    TracingConfig,
+)
 from meshstack.model.namespace import WorkloadNamespace
 from meshstack.model.platform import PlatformSpec
 from meshstack.model.policy import (
@@ -62,6 +70,7 @@ from meshstack.model.policy import (
     Retries,
     StringMatch,
 )
+from meshstack.model.probe import Probe
 from meshstack.model.profile import Profile, ProfileName
 from meshstack.model.refs import GatewayKind, GatewayRef, MeshRef
 from meshstack.model.resources import ResourceList, Resources
@@ -72,15 +81,84 @@ from meshstack.model.tls import MtlsMode, TlsMode
 from meshstack.model.workload import PodSecurity
 
 __all__ = [
-    "Abort", "Action", "AddonsConfig", "Algorithm", "AppSpec", "AppsConfig", "AuthorizationPolicy",
-    "AuthorizationRule", "BlueGreen", "CircuitBreaker", "ClientTls", "ConfigError", "ConsistentHash",
-    "DashboardAuth", "Delay", "Destination", "EgressGatewayDeployment", "Environment", "Exposure", "Failover",
-    "Fault", "GatewayApi", "GatewayDeployment", "GatewayKind", "GatewayPort", "GatewayRef", "GatewaysConfig",
-    "GrafanaAddon", "HashCookie", "HttpMethod", "HttpRoute", "IstiodConfig", "JaegerAddon", "JwtRule",
-    "KialiAddon", "KubernetesConfig", "LoadBalancer", "LocalRateLimit", "LocalityFailover", "Match", "MeshConfig",
-    "MeshRef", "Mirror", "MtlsMode", "OutboundTrafficPolicy", "PeerAuthentication", "PlatformSpec", "PodSecurity",
-    "PortMtls", "Problem", "Profile", "ProfileName", "PrometheusAddon", "Protocol", "ProxyConfig", "RenderTarget",
-    "RequestAuthentication", "ResourceList", "Resources", "Retries", "Revision", "SecretGenerator",
-    "SecretsConfig", "Server", "ServerProtocol", "ServerTls", "ServicePort", "ServiceType", "StackSpec",
-    "StringMatch", "TlsMode", "TracingConfig", "Version", "WorkloadNamespace",
+    "Abort",
+    "Action",
+    "AddonsConfig",
+    "Algorithm",
+    "AppSpec",
+    "AppsConfig",
+    "AuthorizationPolicy",
+    "AuthorizationRule",
+    "BlueGreen",
+    "CircuitBreaker",
+    "ClientTls",
+    "ConfigError",
+    "ConsistentHash",
+    "DashboardAuth",
+    "Delay",
+    "Destination",
+    "EgressGatewayDeployment",
+    "Environment",
+    "Exposure",
+    "ExternalPort",
+    "ExternalProtocol",
+    "ExternalService",
+    "Failover",
+    "Fault",
+    "GatewayApi",
+    "GatewayDeployment",
+    "GatewayKind",
+    "GatewayPort",
+    "GatewayRef",
+    "GatewaysConfig",
+    "GrafanaAddon",
+    "HashCookie",
+    "HttpMethod",
+    "HttpRoute",
+    "IstiodConfig",
+    "JaegerAddon",
+    "JwtRule",
+    "KialiAddon",
+    "KubernetesConfig",
+    "LoadBalancer",
+    "LocalRateLimit",
+    "LocalityFailover",
+    "Match",
+    "MeshConfig",
+    "MeshRef",
+    "Mirror",
+    "MtlsMode",
+    "OutboundTrafficPolicy",
+    "PeerAuthentication",
+    "PlatformSpec",
+    "PodSecurity",
+    "PodSecurityLevel",
+    "PortMtls",
+    "Probe",
+    "Problem",
+    "Profile",
+    "ProfileName",
+    "PrometheusAddon",
+    "Protocol",
+    "ProxyConfig",
+    "RenderTarget",
+    "RequestAuthentication",
+    "Resolution",
+    "ResourceList",
+    "Resources",
+    "Retries",
+    "Revision",
+    "SecretGenerator",
+    "SecretsConfig",
+    "Server",
+    "ServerProtocol",
+    "ServerTls",
+    "ServicePort",
+    "ServiceType",
+    "StackSpec",
+    "StringMatch",
+    "TlsMode",
+    "TracingConfig",
+    "Version",
+    "WorkloadNamespace",
 ]  # fmt: skip

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from meshstack.model.base import Model
+from meshstack.model.base import MemoryQuantity, Model, Name
 from meshstack.versions import GRAFANA_VERSION, JAEGER_VERSION, KIALI_VERSION, PROMETHEUS_VERSION
 
 IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
@@ -25,15 +25,28 @@ class DashboardAuth(StrEnum):
     LOGIN = "login"
 
 
+class PrometheusStorage(Model):
+    """Where Prometheus keeps its TSDB."""
+
+    persistent: bool = Field(
+        False, description="A PersistentVolumeClaim (survives restarts). false: an emptyDir capped at size."
+    )
+    size: MemoryQuantity = Field("20Gi", description="Volume size; retention by size stays below it.")
+    storage_class: Name | None = Field(None, description="StorageClass of the claim. Unset: the cluster's default.")
+
+
 class PrometheusAddon(Model):
     """Prometheus scraping istiod (:15014) and every pod's merged Istio + app stats (:15020)."""
 
     enabled: bool = Field(True, description="Install Prometheus.")
     version: str = Field(PROMETHEUS_VERSION, pattern=IMAGE_TAG, description="prom/prometheus image tag.")
     scrape_interval: str = Field(
-        "15s", pattern=r"^\d+(s|m)$", description="allowed: a scrape interval such as 15s or 1m"
+        "15s", pattern=r"^[0-9]{1,5}(s|m)$", description="allowed: a scrape interval such as 15s or 1m"
     )
-    retention: str = Field("15d", pattern=r"^\d+(h|d|w)$", description="allowed: a retention such as 6h, 15d or 2w")
+    retention: str = Field(
+        "15d", pattern=r"^[0-9]{1,5}(h|d|w)$", description="allowed: a retention such as 6h, 15d or 2w"
+    )
+    storage: PrometheusStorage = Field(default_factory=PrometheusStorage)
 
 
 class GrafanaAddon(Model):
@@ -43,6 +56,7 @@ class GrafanaAddon(Model):
     version: str = Field(GRAFANA_VERSION, pattern=IMAGE_TAG, description="grafana/grafana image tag.")
     auth: DashboardAuth = Field(DashboardAuth.LOGIN, strict=False, description="Sign-in; anonymous is refused in prod.")
     admin_user: str = Field("admin", min_length=1, description="The admin user; its password is generated.")
+    replicas: int = Field(1, ge=1, le=5, description="Pods (its sqlite store is per pod). More than 1: a PDB.")
 
 
 class JaegerAddon(Model):
@@ -63,6 +77,7 @@ class KialiAddon(Model):
         strict=False,
         description="anonymous (dev only) or login (a Kubernetes service-account token); anonymous is refused in prod.",
     )
+    replicas: int = Field(1, ge=1, le=5, description="Pods. More than 1: a PodDisruptionBudget.")
 
 
 class AddonsConfig(Model):

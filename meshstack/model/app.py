@@ -16,7 +16,7 @@ from typing import Annotated, Self
 from pydantic import Field, model_validator
 
 from meshstack.errors import fail
-from meshstack.model.base import DNS_LABEL, Model, Name, Port
+from meshstack.model.base import DNS_LABEL, LabelKey, LabelValue, Model, Name, Port
 from meshstack.model.policy.authorization import AuthorizationPolicy
 from meshstack.model.policy.blue_green import BlueGreen
 from meshstack.model.policy.circuit_breaker import CircuitBreaker
@@ -28,6 +28,7 @@ from meshstack.model.policy.peer_authentication import PeerAuthentication
 from meshstack.model.policy.rate_limit import LocalRateLimit
 from meshstack.model.policy.request_authentication import RequestAuthentication
 from meshstack.model.policy.route import Destination, HttpRoute
+from meshstack.model.probe import Probe
 from meshstack.model.resources import Resources
 from meshstack.model.tls import TlsMode
 from meshstack.model.workload import DEFAULT_RESOURCES, MountPath, PodSecurity
@@ -61,8 +62,6 @@ Image = Annotated[
     ),
 ]
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=256)]
-LabelKey = Annotated[str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", max_length=253)]
-LabelValue = Annotated[str, Field(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$", max_length=63)]
 
 
 class ServicePort(Model):
@@ -132,6 +131,9 @@ class AppSpec(Model):
         min_length=1, description="Deployments by version name (a DNS label: v1, v2 …)."
     )
     service_account: Name | None = Field(None, description="ServiceAccount name. Default: the app name.")
+    probe: Probe = Field(
+        default_factory=Probe, description="Readiness and liveness check. Default: TCP on the first port."
+    )
     # routing
     routes: list[HttpRoute] = Field(
         default_factory=list, description="Ordered HTTP routes. Default: none (all versions)."
@@ -163,6 +165,13 @@ class AppSpec(Model):
                 raise fail(f"port name {port.rendered_name!r} used twice", ["ports", i, "name"])
             if [p.port for p in self.ports].index(port.port) != i:
                 raise fail(f"port {port.port} used twice", ["ports", i, "port"])
+        if self.probe.port is not None and self.probe.port not in {p.container_port for p in self.ports}:
+            raise fail(f"port {self.probe.port} is not a container port of the app", ["probe", "port"])
+        ra = self.request_authentication
+        if ra is not None and ra.require_jwt and not any(p.is_http for p in self.ports):
+            raise fail(
+                "requireJwt needs an HTTP port (a JWT rides on HTTP requests)", ["requestAuthentication", "requireJwt"]
+            )
         if self.routes and self.blue_green is not None:
             raise fail("set routes or blueGreen, not both", "blueGreen")
         for i, route in enumerate(self.routes):

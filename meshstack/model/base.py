@@ -27,12 +27,12 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from pydantic._internal._model_construction import ModelMetaclass
 from pydantic.alias_generators import to_camel, to_snake
 from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
-from meshstack.errors import ConfigError, Loc, from_validation_error
+from meshstack.errors import KEY_PATTERNS, ConfigError, Loc, fail, from_validation_error
 
 #: How error paths are written: ``config`` (camelCase keys, ``a.b[0].c``) or ``python``
 #: (attribute names and subscripts, ``a.b[0]["key"].c``).
@@ -279,17 +279,64 @@ Name = Annotated[
     ),
 ]
 
+#: A Kubernetes label key: an optional DNS-subdomain prefix and '/', then a name of at most 63
+#: characters (alphanumerics, '-', '_', '.', alphanumeric at both ends).
+LABEL_KEY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+
+
+def _label_key(value: str) -> str:
+    prefix = value.rpartition("/")[0]
+    if len(prefix) > 253:
+        raise fail(f"the prefix of label key {value[:40]!r}… has {len(prefix)} characters; at most 253")
+    return value
+
+
+LabelKey = Annotated[
+    str,
+    Field(
+        pattern=LABEL_KEY,
+        max_length=317,
+        description="allowed: a label key such as app, team or example.com/tier",
+    ),
+    AfterValidator(_label_key),
+]
+KEY_PATTERNS[DNS_LABEL] = "a DNS label (lowercase letters, digits and '-', at most 63 characters)"
+KEY_PATTERNS[LABEL_KEY] = "a label key such as app, team or example.com/tier"
+
+#: A Kubernetes label value: empty, or at most 63 alphanumerics, '-', '_', '.' (alphanumeric at both ends).
+LabelValue = Annotated[
+    str,
+    Field(
+        pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$",
+        max_length=63,
+        description="allowed: a label value (at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends)",
+    ),
+]
+
 Percent = Annotated[float, Field(ge=0, le=100, description="allowed: a percentage between 0 and 100")]
 Port = Annotated[int, Field(ge=1, le=65535, description="allowed: a port number between 1 and 65535")]
 PositiveInt = Annotated[int, Field(ge=1)]
 
-#: An Istio/protobuf-style duration: ``1.5s``, ``100ms``, ``1m30s``.
+#: The longest duration anything on the path accepts: Go's time.Duration (Kubernetes CEL
+#: ``duration()``, Envoy via istiod) tops out at about 292 years.
+MAX_DURATION_HOURS = 2_562_047
+
+
+def _bounded_duration(value: str) -> str:
+    if duration_seconds(value) > MAX_DURATION_HOURS * 3600:
+        raise fail(f"{value} is longer than {MAX_DURATION_HOURS}h, the longest duration Kubernetes and Envoy accept")
+    return value
+
+
+#: An Istio/protobuf-style duration: ``1.5s``, ``100ms``, ``1m30s`` (ASCII digits only, bounded).
 Duration = Annotated[
     str,
     Field(
-        pattern=r"^(\d+(\.\d+)?(h|m|s|ms|us|ns))+$",
+        pattern=r"^([0-9]{1,12}(\.[0-9]{1,9})?(h|m|s|ms|us|ns))+$",
+        max_length=64,
         description="allowed: a duration such as 100ms, 2s, 1.5s or 1m30s",
     ),
+    AfterValidator(_bounded_duration),
 ]
 
 _UNIT_NS = {
@@ -306,7 +353,7 @@ _UNIT_NS = {
 def duration_seconds(value: str) -> float:
     """Seconds in a duration string (``1m30s`` → 90.0)."""
     total_ns = 0.0
-    for number, _, unit in re.findall(r"(\d+(\.\d+)?)(h|ms|m|s|us|µs|ns)", value):
+    for number, _, unit in re.findall(r"([0-9]+(\.[0-9]+)?)(h|ms|m|s|us|µs|ns)", value):
         total_ns += float(number) * _UNIT_NS[unit]
     return total_ns / 1_000_000_000
 

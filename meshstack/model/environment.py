@@ -69,6 +69,14 @@ PROD: Final[dict[str, Any]] = {
         # CRDs and istio-system survive a destroy, and pulumi refuses to delete them by accident.
         "retainOnDelete": True,
         "protect": True,
+        # Secure by construction: istio-cni so workload namespaces can enforce Pod Security
+        # "restricted"; nothing is allowed until an app opens it; NetworkPolicies fence the mesh's
+        # namespaces; sidecars reach only the registry (Services and declared externalServices).
+        "cni": True,
+        "podSecurity": "restricted",
+        "defaultDeny": True,
+        "networkPolicies": True,
+        "outboundTrafficPolicy": "REGISTRY_ONLY",
     },
     # The ingress survives a node drain: 2..6 replicas behind an HPA, at most one evicted at a time.
     "gateways": {
@@ -80,11 +88,13 @@ PROD: Final[dict[str, Any]] = {
         },
     },
     "addons": {
-        "prometheus": {"enabled": True, "retention": "15d"},
+        # 15 days of metrics on a persistent volume (not an emptyDir that a reschedule wipes).
+        "prometheus": {"enabled": True, "retention": "15d", "storage": {"persistent": True, "size": "50Gi"}},
         # Generated admin password (a Pulumi secret) and service-account tokens: no anonymous access.
         "grafana": {"enabled": True, "auth": "login"},
         "jaeger": {"enabled": True},
-        "kiali": {"enabled": True, "auth": "login"},
+        # Two stateless replicas behind a PodDisruptionBudget.
+        "kiali": {"enabled": True, "auth": "login", "replicas": 2},
     },
 }
 

@@ -17,7 +17,8 @@ from enum import StrEnum
 from pydantic import Field, model_validator
 
 from meshstack.errors import fail, fail_all
-from meshstack.model.base import Model, Name, Port, PositiveInt
+from meshstack.model.base import LabelKey, LabelValue, Model, Name, Port, PositiveInt
+from meshstack.model.hosts import GatewayHost
 from meshstack.model.resources import Resources
 from meshstack.model.tls import SERVER_TLS_MODES, TlsMode, allowed
 from meshstack.versions import GATEWAY_API_CRDS_URL
@@ -91,7 +92,7 @@ class Server(Model):
     name: str | None = Field(
         None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", description="Unset: <protocol>-<port>, lowercased."
     )
-    hosts: list[str] = Field(
+    hosts: list[GatewayHost] = Field(
         default_factory=lambda: ["*"], min_length=1, description="Hosts served ('*' = any; 'ns/host' scoped)."
     )
     tls: ServerTls | None = Field(None, description="TLS settings. Required for HTTPS and TLS servers.")
@@ -118,7 +119,9 @@ class GatewayDeployment(Model):
         "istio-ingressgateway",
         description="The gateway chart release; pods get app=<it> and istio=<it without istio- prefix>.",
     )
-    labels: dict[str, str] = Field(default_factory=dict, description="Extra pod labels (selectable by Gateways).")
+    labels: dict[LabelKey, LabelValue] = Field(
+        default_factory=dict, description="Extra pod labels (selectable by Gateways)."
+    )
     service_type: ServiceType = Field(ServiceType.LOAD_BALANCER, strict=False, description="The gateway Service type.")
     ports: list[GatewayPort] = Field(
         default_factory=lambda: [
@@ -137,7 +140,7 @@ class GatewayDeployment(Model):
         None, description="The revision or tag injecting the gateway pods. Unset: mesh.workloadRevision / default."
     )
     gateway_name: Name = Field("ingress", description="Name of the Gateway object routes attach to.")
-    selector: dict[str, str] | None = Field(
+    selector: dict[LabelKey, LabelValue] | None = Field(
         None, description="The Istio Gateway's workload selector. Unset: istio=<this deployment's istio label>."
     )
     servers: list[Server] = Field(
@@ -148,17 +151,23 @@ class GatewayDeployment(Model):
     @model_validator(mode="after")
     def _sizing(self) -> GatewayDeployment:
         problems: list[tuple[str, str]] = []
-        if self.autoscale_max is not None and self.autoscale_max < self.replicas:
-            problems.append(("autoscaleMax", f"must be >= replicas ({self.replicas})"))
-        if self.pdb_min_available is not None and self.pdb_min_available >= self.replicas:
-            problems.append(("pdbMinAvailable", f"must be < replicas ({self.replicas}) or node drains hang"))
         numbers = [p.port for p in self.ports]
         for i, port in enumerate(self.ports):
             if numbers.index(port.port) != i:
                 problems.append((f"ports[{i}].port", f"port {port.port} is listed twice"))
+        problems += server_problems(self.servers)
         if err := fail_all(problems):
             raise err
         return self
+
+    def sizing_problems(self) -> list[tuple[str, str]]:
+        """HPA and PDB against the replica count (checked on the complete spec: an environment may set them)."""
+        problems: list[tuple[str, str]] = []
+        if self.autoscale_max is not None and self.autoscale_max < self.replicas:
+            problems.append(("autoscaleMax", f"must be >= replicas ({self.replicas})"))
+        if self.pdb_min_available is not None and self.pdb_min_available >= self.replicas:
+            problems.append(("pdbMinAvailable", f"must be < replicas ({self.replicas}) or node drains hang"))
+        return problems
 
     @property
     def pod_labels(self) -> dict[str, str]:
@@ -217,6 +226,46 @@ class GatewaysConfig(Model):
         }
 
 
+def server_problems(servers: list[Server]) -> list[tuple[str, str]]:
+    """Servers one Gateway cannot hold: a repeated port name (Istio requires unique names), the same
+    server twice, or two plaintext protocols on one port (one listener speaks one protocol)."""
+    problems: list[tuple[str, str]] = []
+    names: dict[str, int] = {}
+    protocols: dict[int, tuple[int, ServerProtocol]] = {}
+    plaintext = (ServerProtocol.HTTP, ServerProtocol.HTTP2, ServerProtocol.GRPC, ServerProtocol.TCP)
+    for i, server in enumerate(servers):
+        for j in range(i):
+            if (servers[j].port, servers[j].protocol, sorted(servers[j].hosts)) == (
+                server.port,
+                server.protocol,
+                sorted(server.hosts),
+            ):
+                problems.append((f"servers[{i}]", f"the same server as servers[{j}] (port {server.port}, same hosts)"))
+                break
+        else:
+            name = server.listener_name
+            if name in names:
+                problems.append(
+                    (
+                        f"servers[{i}].name",
+                        f"port name {name!r} is already servers[{names[name]}]'s; Istio needs unique port names: "
+                        "give this server a name of its own",
+                    )
+                )
+            names.setdefault(name, i)
+        first = protocols.setdefault(server.port, (i, server.protocol))
+        if first[1] != server.protocol and first[1] in plaintext and server.protocol in plaintext:
+            problems.append(
+                (
+                    f"servers[{i}].protocol",
+                    f"port {server.port} already speaks {first[1].value} (servers[{first[0]}]); one port, one protocol",
+                )
+            )
+        if len(set(server.hosts)) != len(server.hosts):
+            problems.append((f"servers[{i}].hosts", "a host is listed twice"))
+    return problems
+
+
 def _show_labels(labels: dict[str, str]) -> str:
     return "{" + ", ".join(f"{k}: {v}" for k, v in sorted(labels.items())) + "}"
 
@@ -227,7 +276,9 @@ def gateway_problems(gateways: GatewaysConfig) -> list[tuple[str, str]]:
     Paths are relative to the ``gateways`` section. A Gateway API ingress is exempt: Istio derives
     its Service from the listeners.
     """
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, str]] = [
+        (f"{name}.{p}", m) for name, gw in gateways.enabled().items() for p, m in gw.sizing_problems()
+    ]
     deployed = gateways.chart_deployed()
     for name, gw in deployed.items():
         if not gw.servers:

@@ -2,19 +2,54 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from meshstack.errors import fail, fail_all
 from meshstack.model.base import Model, Name, PositiveInt
+from meshstack.model.external_service import ExternalService
 from meshstack.model.profile import Profile, ProfileName
 from meshstack.model.resources import Resources
 from meshstack.model.revision import DEFAULT_TAG, VERSION_PATTERN, InstalledRevision, Revision, version_tuple
 from meshstack.model.tls import MtlsMode
 from meshstack.versions import ISTIO_CHART_REPOSITORY, ISTIO_VERSION
+
+_URL = re.compile(r"^(https?|oci)://[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[-A-Za-z0-9._~%/{}]*)?$")
+_LOCAL = re.compile(r"^(file://)?(/|~/)[-A-Za-z0-9._~/{}+@]*$")
+
+
+def _chart_repository(value: str) -> str:
+    if _URL.fullmatch(value) or _LOCAL.fullmatch(value):
+        return value
+    raise fail(
+        f"{value!r} is neither a chart repository URL (https://host/path, oci://registry/path) nor an absolute "
+        "local directory (/path or ~/path, {version} allowed)"
+    )
+
+
+#: Where Istio's charts come from: a Helm repository (https://; http:// outside prod), an OCI
+#: registry (oci://), or an absolute local directory of unpacked charts.
+ChartRepository = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=2048,
+        description="allowed: https://host/path, oci://registry/path or an absolute directory",
+    ),
+    AfterValidator(_chart_repository),
+]
+
+
+class PodSecurityLevel(StrEnum):
+    """Pod Security Admission level enforced on workload namespaces. privileged: none enforced."""
+
+    PRIVILEGED = "privileged"
+    BASELINE = "baseline"
+    RESTRICTED = "restricted"
 
 
 class OutboundTrafficPolicy(StrEnum):
@@ -55,20 +90,23 @@ class IstiodConfig(Model):
         description="istiod container resources. Unset: the profile's (default: 500m/2048Mi, demo: 10m/100Mi).",
     )
 
-    @model_validator(mode="after")
-    def _consistent(self) -> IstiodConfig:
+    def sizing_problems(self) -> list[tuple[str, str]]:
+        """HPA and PDB against the replica count (checked on the complete spec: an environment may
+        set the replicas, so an IstiodConfig built alone cannot know them)."""
+        problems: list[tuple[str, str]] = []
         if self.autoscale_max is not None and self.autoscale_max < self.replicas:
-            raise fail(
-                f"must be >= replicas ({self.replicas}); the HPA maximum cannot be below its minimum",
-                "autoscaleMax",
+            problems.append(
+                ("autoscaleMax", f"must be >= replicas ({self.replicas}); the HPA maximum cannot be below its minimum")
             )
         if self.pdb_min_available is not None and self.pdb_min_available >= self.replicas:
-            raise fail(
-                f"must be < replicas ({self.replicas}); otherwise no istiod pod may ever be evicted "
-                "and node drains hang",
-                "pdbMinAvailable",
+            problems.append(
+                (
+                    "pdbMinAvailable",
+                    f"must be < replicas ({self.replicas}); otherwise no istiod pod may ever be evicted "
+                    "and node drains hang",
+                )
             )
-        return self
+        return problems
 
 
 class ProxyConfig(Model):
@@ -89,9 +127,8 @@ class MeshConfig(Model):
         description="allowed: an Istio release such as 1.30.0 (the chart version of base, i.e. the CRDs, and of "
         "every revision that does not name its own)",
     )
-    chart_repository: str = Field(
+    chart_repository: ChartRepository = Field(
         ISTIO_CHART_REPOSITORY,
-        min_length=1,
         description="Where the charts come from: an https:// Helm repository, an oci:// registry, or a local "
         "directory holding unpacked base/, istiod/ and gateway/ charts (air-gapped installs; a {version} in its "
         "path is replaced by each revision's Istio version, see scripts/istio_charts.sh).",
@@ -135,6 +172,30 @@ class MeshConfig(Model):
     tracing: TracingConfig = Field(default_factory=TracingConfig)
     outbound_traffic_policy: OutboundTrafficPolicy = Field(
         OutboundTrafficPolicy.ALLOW_ANY, strict=False, description="Where sidecars may send unknown traffic."
+    )
+    external_services: dict[Name, ExternalService] = Field(
+        default_factory=dict,
+        description="Hosts outside the mesh workloads may call (ServiceEntries); what REGISTRY_ONLY lets through.",
+    )
+    cni: bool = Field(
+        False,
+        description="Install istio-cni, so injected pods need no istio-init container (NET_ADMIN, NET_RAW): "
+        "required for Pod Security baseline or restricted on workload namespaces.",
+    )
+    pod_security: PodSecurityLevel = Field(
+        PodSecurityLevel.PRIVILEGED,
+        strict=False,
+        description="Pod Security Admission level enforced on workload namespaces and the apps namespace.",
+    )
+    default_deny: bool = Field(
+        False,
+        description="A mesh-wide AuthorizationPolicy that allows nothing: each app opens what it serves "
+        "(authorization), exposed apps are opened to the ingress gateway, the gateways to their clients.",
+    )
+    network_policies: bool = Field(
+        False,
+        description="NetworkPolicies: every meshstack namespace denies ingress except from the mesh's own "
+        "namespaces (istiod's ports and the ingress gateway are open to all).",
     )
     istiod: IstiodConfig = Field(default_factory=IstiodConfig)
     proxy: ProxyConfig = Field(default_factory=ProxyConfig)
@@ -206,6 +267,19 @@ class MeshConfig(Model):
         if err := fail_all(problems):
             raise err
         return self
+
+    def layered_problems(self) -> list[tuple[str, str]]:
+        """Rules over values an environment may set (checked on the complete platform spec)."""
+        problems = [(f"istiod.{p}", m) for p, m in self.istiod.sizing_problems()]
+        if self.pod_security is not PodSecurityLevel.PRIVILEGED and not self.cni:
+            problems.append(
+                (
+                    "podSecurity",
+                    f"{self.pod_security.value} refuses the istio-init container sidecar injection adds "
+                    "(NET_ADMIN, NET_RAW); set mesh.cni: true (or podSecurity: privileged)",
+                )
+            )
+        return problems
 
     # --- derived ------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from meshstack.errors import fail_all
-from meshstack.model.base import Model, Name
+from meshstack.model.base import LabelKey, LabelValue, Model, Name
 
 #: The labels that choose a control plane; meshstack sets exactly one of them.
 INJECTION_LABELS = ("istio-injection", "istio.io/rev")
@@ -29,7 +29,7 @@ class WorkloadNamespace(Model):
         description="The revision or tag (mesh.revisions / mesh.tags) injecting this namespace: "
         "istio.io/rev=<it>. Unset: mesh.workloadRevision, and if that is unset istio-injection=enabled.",
     )
-    labels: dict[str, str] = Field(
+    labels: dict[LabelKey, LabelValue] = Field(
         default_factory=dict, description="Extra labels. The injection labels are set by meshstack, not here."
     )
 

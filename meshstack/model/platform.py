@@ -67,6 +67,13 @@ class PlatformSpec(Model):
 
     def platform_problems(self) -> list[tuple[Loc, str]]:
         problems: list[tuple[Loc, str]] = []
+        system = "is a Kubernetes system namespace (kube-*); pick a namespace of the mesh's own"
+        if self.mesh.namespace.startswith("kube-"):
+            problems.append((["mesh", "namespace"], system))
+        for name, gw in self.gateways.enabled().items():
+            if gw.namespace.startswith("kube-"):
+                problems.append((["gateways", name, "namespace"], system))
+        problems += [(["namespaces", ns], system) for ns in self.namespaces if ns.startswith("kube-")]
         targets = self.mesh.injection_targets
         allowed = ", ".join(targets) or "none: set mesh.revisions (and mesh.tags) first"
         for ns, spec in self.namespaces.items():
@@ -87,11 +94,22 @@ class PlatformSpec(Model):
                         f"{gw.revision} is neither a revision nor a tag; allowed: {allowed}",
                     )
                 )
+        problems += [(["mesh", *split_path(p)], m) for p, m in self.mesh.layered_problems()]
         problems += [(["gateways", *split_path(p)], m) for p, m in gateway_problems(self.gateways)]
         problems += [(["addons", *split_path(p)], m) for p, m in self.addons.problems()]
         if self.environment is Environment.PROD:
             if self.mesh.mtls is not MtlsMode.STRICT:
                 problems.append((["mesh", "mtls"], f"prod requires STRICT mTLS, got {self.mesh.mtls.value}"))
+            if self.mesh.chart_repository.startswith("http://"):
+                problems.append(
+                    (
+                        ["mesh", "chartRepository"],
+                        "prod fetches charts over https:// (or oci://, or a local directory), not http://",
+                    )
+                )
+            for name in ("prometheus", "grafana", "jaeger", "kiali"):
+                if getattr(self.addons, name).version == "latest":
+                    problems.append((["addons", name, "version"], "prod pins images: a release tag, not latest"))
             for name in ("grafana", "kiali"):
                 addon = getattr(self.addons, name)
                 if addon.enabled and addon.auth is DashboardAuth.ANONYMOUS:

@@ -25,6 +25,9 @@ class GatewayRef:
     hosts: tuple[str, ...] = ("*",)
     port: int = 80  # the listener/server port routes attach to
     selector: dict[str, str] = field(default_factory=dict)  # Istio Gateway workload selector
+    #: The gateway pods' SPIFFE identity (``cluster.local/ns/<ns>/sa/<sa>``): what a default-deny
+    #: mesh opens an exposed app to.
+    principal: str | None = None
 
     @property
     def qualified(self) -> str:
@@ -42,3 +45,15 @@ class MeshRef:
     injection_labels: dict[str, str] = field(default_factory=lambda: {"istio-injection": "enabled"})
     ingress: GatewayRef | None = None
     egress: GatewayRef | None = None
+    #: The mesh's environment ("dev", "prod"; None: unknown). Apps joining a prod mesh get prod's rules.
+    environment: str | None = None
+    #: The Pod Security Admission level workload namespaces enforce ("privileged": none).
+    pod_security: str = "privileged"
+    #: Whether meshstack namespaces are fenced by NetworkPolicies.
+    network_policies: bool = False
+    #: Whether the mesh allows nothing until an app opens it (exposed apps are opened to the ingress).
+    default_deny: bool = False
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from meshstack.model.base import Model, Name
 
-VERSION_PATTERN = r"^1\.\d+\.\d+(-[0-9A-Za-z.-]+)?$"
+VERSION_PATTERN = r"^1\.[0-9]{1,3}\.[0-9]{1,3}(-[0-9A-Za-z.-]+)?$"
 VERSION_TEXT = "an Istio release such as 1.30.0"
 #: The tag Istio reserves for the revision that serves ``istio-injection=enabled`` namespaces;
 #: meshstack renders it from ``mesh.defaultRevision``.
@@ -57,4 +57,4 @@ class InstalledRevision:
 
 def version_tuple(version: str) -> tuple[int, ...]:
     """``1.30.2-beta.1`` → ``(1, 30, 2)`` (pre-release suffixes are ignored for ordering)."""
-    return tuple(int(p) for p in re.findall(r"\d+", version.split("-", 1)[0])[:3])
+    return tuple(int(p) for p in re.findall(r"[0-9]+", version.split("-", 1)[0])[:3])

@@ -14,6 +14,7 @@ from typing import Any, Self
 from pydantic import Field
 
 from meshstack.errors import Loc
+from meshstack.model import prod
 from meshstack.model.addons import AddonsConfig
 from meshstack.model.apps import AppsConfig, RenderTarget
 from meshstack.model.environment import Environment
@@ -70,6 +71,10 @@ class StackSpec(PlatformSpec):
                     "remove it here or give the apps another namespace",
                 )
             )
+        if self.is_prod:
+            problems += [(["apps", *loc], m) for loc, m in prod.apps_problems(apps)]
+        if apps.namespace.startswith("kube-"):
+            problems.append((["apps", "namespace"], "is a Kubernetes system namespace (kube-*); pick another"))
         if apps.namespace in self.reserved_namespaces:
             problems.append((["apps", "namespace"], "is a control-plane or gateway namespace; pick another name"))
         ingress = self.gateways.ingress

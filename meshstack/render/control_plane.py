@@ -67,6 +67,9 @@ def istiod_values(
     }
     if extension_providers:
         mesh_config["extensionProviders"] = extension_providers
+    if mesh.cni:
+        # istio-cni sets up traffic redirection: injected pods get no istio-init (NET_ADMIN, NET_RAW).
+        pilot["cni"] = {"enabled": True}
     values: dict[str, Any] = {
         "global": {"istioNamespace": mesh.namespace, "proxy": {"resources": mesh.proxy.resources.to_manifest()}},
         "pilot": pilot,
@@ -106,3 +109,33 @@ def mesh_telemetry(mesh: MeshConfig, tracing_provider: str | None = None) -> Man
         "metadata": {"name": MESH_TELEMETRY_NAME, "namespace": mesh.namespace, "labels": dict(MANAGED_BY)},
         "spec": spec,
     }
+
+
+def service_entries(mesh: MeshConfig) -> list[Manifest]:
+    """One ServiceEntry (MESH_EXTERNAL, exported to every namespace) per ``mesh.externalServices``."""
+    out = []
+    for name, svc in mesh.external_services.items():
+        ports = [
+            {"number": p.number, "name": f"{p.protocol.value.lower()}-{p.number}", "protocol": p.protocol.value}
+            for p in svc.ports
+        ]
+        out.append(
+            {
+                "apiVersion": "networking.istio.io/v1",
+                "kind": "ServiceEntry",
+                "metadata": {"name": name, "namespace": mesh.namespace, "labels": dict(MANAGED_BY)},
+                "spec": {
+                    "hosts": list(svc.hosts),
+                    "ports": ports,
+                    "location": "MESH_EXTERNAL",
+                    "resolution": svc.resolution.value,
+                    "exportTo": ["*"],
+                },
+            }
+        )
+    return out
+
+
+def cni_values(mesh: MeshConfig) -> dict[str, Any]:
+    """Values of the ``cni`` chart: the node agent chained into the cluster's CNI."""
+    return {"global": {"istioNamespace": mesh.namespace}}

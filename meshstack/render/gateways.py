@@ -15,6 +15,7 @@ from meshstack.model.gateway import (
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.refs import GatewayKind, GatewayRef
 from meshstack.model.tls import TlsMode
+from meshstack.render import istio_security, network_policies
 from meshstack.render.kube import MANAGED_BY, Manifest
 
 #: Gateway API listener protocols for Istio server protocols (HTTP/2 and gRPC ride on HTTP listeners).
@@ -131,6 +132,7 @@ def gateway_ref(name: str, gw: GatewayDeployment, gateways: GatewaysConfig) -> G
     if not gw.enabled or not gw.servers:
         return None
     first = gw.servers[0]
+    principal = f"cluster.local/ns/{gw.namespace}/sa/{gateway_service_account(name, gw, gateways)}"
     if name == "ingress" and gateways.api is GatewayApi.GATEWAY_API:
         return GatewayRef(
             name=gw.gateway_name,
@@ -138,6 +140,7 @@ def gateway_ref(name: str, gw: GatewayDeployment, gateways: GatewaysConfig) -> G
             kind=GatewayKind.GATEWAY_API,
             hosts=tuple(first.hosts),
             port=first.port,
+            principal=principal,
         )
     return GatewayRef(
         name=gw.gateway_name,
@@ -146,7 +149,21 @@ def gateway_ref(name: str, gw: GatewayDeployment, gateways: GatewaysConfig) -> G
         hosts=tuple(dict.fromkeys(h for s in gw.servers for h in s.hosts)),
         port=first.port,
         selector=dict(gw.gateway_selector),
+        principal=principal,
     )
+
+
+def gateway_service_account(name: str, gw: GatewayDeployment, gateways: GatewaysConfig) -> str:
+    """The gateway pods' ServiceAccount: the chart's (the release name), or ``<gateway>-istio`` for a
+    Gateway API gateway Istio deploys itself."""
+    return gateway_service_name(name, gw, gateways)
+
+
+def gateway_pod_selector(name: str, gw: GatewayDeployment, gateways: GatewaysConfig) -> dict[str, str]:
+    """Labels selecting the gateway's pods (for policies)."""
+    if name == "ingress" and gateways.api is GatewayApi.GATEWAY_API:
+        return {"gateway.networking.k8s.io/gateway-name": gw.gateway_name}
+    return {"istio": gw.pod_labels["istio"]}
 
 
 def gateway_api_crd_files(source: str) -> list[str]:
@@ -158,3 +175,19 @@ def gateway_api_crd_files(source: str) -> list[str]:
     if path.endswith((".yaml", ".yml")):
         return [path]
     return [f"{path}/*.yaml"]
+
+
+def gateway_policies(gateways: GatewaysConfig, mesh: MeshConfig) -> list[Manifest]:
+    """Authorization (under ``mesh.defaultDeny``) and NetworkPolicies (``mesh.networkPolicies``) of the gateways."""
+    out: list[Manifest] = []
+    by_namespace: dict[str, list[tuple[str, dict[str, str], bool]]] = {}
+    for name, gw in gateways.enabled().items():
+        selector = gateway_pod_selector(name, gw, gateways)
+        public = name == "ingress"
+        if mesh.default_deny:
+            out.append(istio_security.gateway_allow(f"{name}-gateway", gw.namespace, selector, public))
+        by_namespace.setdefault(gw.namespace, []).append((f"{name}-gateway", selector, public))
+    if mesh.network_policies:
+        for ns, gws in sorted(by_namespace.items()):
+            out.extend(network_policies.gateway_namespace(ns, gws))
+    return out

@@ -25,6 +25,33 @@ def peer_authentication(name: str, ns: str, policy: PeerAuthentication, app: str
     }
 
 
+def _authz(name: str, ns: str, spec: dict[str, Any], labels: dict[str, str] | None = None) -> Manifest:
+    return {"apiVersion": SECURITY, "kind": "AuthorizationPolicy", "metadata": meta(name, ns, labels), "spec": spec}
+
+
+def mesh_allow_nothing(root_namespace: str) -> Manifest:
+    """The mesh-wide default deny: an ALLOW policy without rules in the root namespace matches no
+    request, so every workload refuses everything its own policies do not allow."""
+    return _authz("allow-nothing", root_namespace, {})
+
+
+def gateway_allow(name: str, ns: str, selector: dict[str, str], public: bool) -> Manifest:
+    """Opens a gateway under the default deny: the ingress to anyone (it is the edge, its routes
+    decide), an egress gateway to the mesh's own workloads (any mTLS identity)."""
+    rules: list[dict[str, Any]] = [{}] if public else [{"from": [{"source": {"principals": ["*"]}}]}]
+    return _authz(f"allow-{name}", ns, {"selector": {"matchLabels": dict(selector)}, "action": "ALLOW", "rules": rules})
+
+
+def allow_from_gateway(app: str, ns: str, principal: str) -> Manifest:
+    """Opens an exposed app to the ingress gateway's identity (the default deny keeps the rest shut)."""
+    spec = {
+        "selector": {"matchLabels": {"app": app}},
+        "action": "ALLOW",
+        "rules": [{"from": [{"source": {"principals": [principal]}}]}],
+    }
+    return _authz(f"{app}-from-ingress", ns, spec, {"app": app})
+
+
 def authorization_policies(app: str, spec: AppSpec, ns: str) -> list[Manifest]:
     out = []
     for i, policy in enumerate(spec.authorization):
@@ -48,7 +75,14 @@ def authorization_policies(app: str, spec: AppSpec, ns: str) -> list[Manifest]:
                 "spec": {
                     "selector": {"matchLabels": {"app": app}},
                     "action": "DENY",
-                    "rules": [{"from": [{"source": {"notRequestPrincipals": ["*"]}}]}],
+                    # Only the HTTP ports: a DENY rule made of HTTP attributes would otherwise shut
+                    # every TCP port of the workload (istioctl warns about exactly that).
+                    "rules": [
+                        {
+                            "from": [{"source": {"notRequestPrincipals": ["*"]}}],
+                            "to": [{"operation": {"ports": [str(p.container_port) for p in spec.ports if p.is_http]}}],
+                        }
+                    ],
                 },
             }
         )
@@ -67,6 +101,10 @@ def request_authentication(app: str, spec: AppSpec, ns: str) -> Manifest | None:
             "jwtRules": [r.to_istio() for r in spec.request_authentication.jwt_rules],
         },
     }
+
+
+#: Applied after EnvoyFilters of the default priority (0), so a platform's own filters go first.
+RATE_LIMIT_PRIORITY = 10
 
 
 def local_rate_limit(app: str, limit: LocalRateLimit, ns: str) -> Manifest:
@@ -95,6 +133,9 @@ def local_rate_limit(app: str, limit: LocalRateLimit, ns: str) -> Manifest:
         "metadata": meta(f"{app}-local-ratelimit", ns, {"app": app}),
         "spec": {
             "workloadSelector": {"labels": {"app": app}},
+            # An explicit priority orders this relative (INSERT_BEFORE) patch among other EnvoyFilters
+            # deterministically; without one istioctl analyze reports IST0151.
+            "priority": RATE_LIMIT_PRIORITY,
             "configPatches": [
                 {
                     "applyTo": "HTTP_FILTER",

@@ -25,6 +25,13 @@ def meta(name: str, namespace: str | None, labels: dict[str, str] | None = None)
     return out
 
 
+def pod_security_labels(level: str) -> dict[str, str]:
+    """Pod Security Admission labels enforcing (and warning and auditing) ``level``; none for privileged."""
+    if level == "privileged":
+        return {}
+    return {f"pod-security.kubernetes.io/{mode}": level for mode in ("enforce", "warn", "audit")}
+
+
 def namespace(name: str, labels: dict[str, str]) -> Manifest:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta(name, None, labels)}
 
@@ -71,6 +78,7 @@ def container(
     env: list[dict[str, Any]] | None = None,
     mounts: list[dict[str, Any]] | None = None,
     readiness: dict[str, Any] | None = None,
+    liveness: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A container; ``image`` None leaves it out (the component fills it from an Input)."""
     out: dict[str, Any] = {"name": name}
@@ -80,6 +88,8 @@ def container(
     out["ports"] = ports
     if readiness is not None:
         out["readinessProbe"] = readiness
+    if liveness is not None:
+        out["livenessProbe"] = liveness
     if resources is not None and (manifest := resources.to_manifest()):
         out["resources"] = manifest
     out["securityContext"] = security
@@ -106,6 +116,7 @@ def deployment(
     volumes: list[dict[str, Any]] | None = None,
     service_account_name: str | None = None,
     automount_token: bool | None = None,
+    strategy: str | None = None,
 ) -> Manifest:
     pod_spec: dict[str, Any] = {}
     if service_account_name:
@@ -126,8 +137,33 @@ def deployment(
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": dict(selector)},
+            **({"strategy": {"type": strategy}} if strategy else {}),
             "template": {"metadata": template_meta, "spec": pod_spec},
         },
+    }
+
+
+def pod_disruption_budget(name: str, namespace: str, labels: dict[str, str], selector: dict[str, str]) -> Manifest:
+    """At most one pod of ``selector`` disrupted at a time (minAvailable 1)."""
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": meta(name, namespace, labels),
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": dict(selector)}},
+    }
+
+
+def persistent_volume_claim(
+    name: str, namespace: str, labels: dict[str, str], size: str, storage_class: str | None
+) -> Manifest:
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+    if storage_class is not None:
+        spec["storageClassName"] = storage_class
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": meta(name, namespace, labels),
+        "spec": spec,
     }
 
 
@@ -137,6 +173,26 @@ def cluster_role(name: str, labels: dict[str, str], rules: list[dict[str, Any]])
         "kind": "ClusterRole",
         "metadata": meta(name, None, labels),
         "rules": rules,
+    }
+
+
+def role(name: str, namespace: str, labels: dict[str, str], rules: list[dict[str, Any]]) -> Manifest:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": meta(name, namespace, labels),
+        "rules": rules,
+    }
+
+
+def role_binding(name: str, namespace: str, labels: dict[str, str]) -> Manifest:
+    """Binds Role ``name`` to ServiceAccount ``name`` in ``namespace``."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": meta(name, namespace, labels),
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.namespace import INJECTION_LABELS, WorkloadNamespace
-from meshstack.render.kube import MANAGED_BY, Manifest
+from meshstack.render.kube import MANAGED_BY, Manifest, pod_security_labels
 
 
 class InjectionLabelError(ValueError):
@@ -24,7 +24,12 @@ def check_injection_labels(labels: dict[str, str]) -> None:
 
 def workload_namespace(name: str, spec: WorkloadNamespace, mesh: MeshConfig) -> Manifest:
     """A Namespace whose pods are injected by the revision (or tag) the spec names."""
-    labels = {**spec.labels, **mesh.injection_labels(spec.revision), **MANAGED_BY}
+    labels = {
+        **spec.labels,
+        **mesh.injection_labels(spec.revision),
+        **pod_security_labels(mesh.pod_security.value),
+        **MANAGED_BY,
+    }
     check_injection_labels(labels)
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
 

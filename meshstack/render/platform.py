@@ -6,9 +6,11 @@ from typing import Any
 
 from meshstack.model.platform import PlatformSpec
 from meshstack.model.refs import MeshRef
+from meshstack.render import network_policies
 from meshstack.render.addons import grafana, jaeger, kiali, prometheus
 from meshstack.render.addons.common import Endpoint
 from meshstack.render.gateways import gateway_ref, gateway_service_name
+from meshstack.render.kube import Manifest
 
 
 def tracing_provider(spec: PlatformSpec) -> str | None:
@@ -21,6 +23,13 @@ def extension_providers(spec: PlatformSpec) -> list[dict[str, Any]]:
     return [jaeger.extension_provider(spec.mesh.namespace)] if spec.addons.jaeger.enabled else []
 
 
+def control_plane_network_policies(spec: PlatformSpec) -> list[Manifest]:
+    """The control-plane namespace's NetworkPolicies (none unless ``mesh.networkPolicies``)."""
+    if not spec.mesh.network_policies:
+        return []
+    return network_policies.control_plane_namespace(spec.mesh.namespace, jaeger=spec.addons.jaeger.enabled)
+
+
 def mesh_ref(spec: PlatformSpec) -> MeshRef:
     """What the apps need: the root namespace, their namespaces' injection label, the gateways."""
     gws = spec.gateways
@@ -29,6 +38,10 @@ def mesh_ref(spec: PlatformSpec) -> MeshRef:
         injection_labels=spec.mesh.injection_labels(),
         ingress=gateway_ref("ingress", gws.ingress, gws),
         egress=gateway_ref("egress", gws.egress, gws),
+        environment=spec.environment.value,
+        pod_security=spec.mesh.pod_security.value,
+        network_policies=spec.mesh.network_policies,
+        default_deny=spec.mesh.default_deny,
     )
 
 

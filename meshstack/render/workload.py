@@ -9,8 +9,8 @@ from meshstack.render.kube import Manifest
 __all__ = ["deployment", "namespace", "service", "service_account"]
 
 
-def namespace(name: str, injection_labels: dict[str, str]) -> Manifest:
-    return kube.namespace(name, injection_labels)
+def namespace(name: str, injection_labels: dict[str, str], pod_security: str = "privileged") -> Manifest:
+    return kube.namespace(name, {**injection_labels, **kube.pod_security_labels(pod_security)})
 
 
 def service_account(app: str, spec: AppSpec, ns: str) -> Manifest:
@@ -39,6 +39,8 @@ def deployment(app: str, version_name: str, spec: AppSpec, ns: str) -> Manifest:
         resources=version.resources,
         env=[{"name": k, "value": v} for k, v in version.env.items()],
         mounts=mounts,
+        readiness=spec.probe.to_manifest(spec.ports[0].container_port, liveness=False),
+        liveness=spec.probe.to_manifest(spec.ports[0].container_port, liveness=True),
     )
     pod_security: dict[str, object] = {"runAsNonRoot": version.security.run_as_non_root}
     if version.security.seccomp_runtime_default:
@@ -54,5 +56,6 @@ def deployment(app: str, version_name: str, spec: AppSpec, ns: str) -> Manifest:
         replicas=version.replicas,
         volumes=volumes,
         service_account_name=spec.service_account or app,
-        automount_token=True,
+        # Apps do not call the Kubernetes API; the sidecar gets its own projected istio-token.
+        automount_token=False,
     )

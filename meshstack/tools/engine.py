@@ -30,6 +30,8 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
+from meshstack.stacks.stack_file import read_config
+
 ROOT = Path(__file__).resolve().parents[2]
 #: What the program needs at run time; mirrored into the engine's project directory.
 PROJECT_ENTRIES = ("__main__.py", "components", "stacks", "apps", "meshstack", "requirements.txt")
@@ -95,8 +97,7 @@ class Engine:
 
     def stack_config(self) -> dict[str, Any]:
         """The committed stack config with the machine-specific keys merged over it."""
-        committed = yaml.safe_load((ROOT / f"Pulumi.{self.stack_name}.yaml").read_text()) or {}
-        config: dict[str, Any] = dict(committed.get("config") or {})
+        config: dict[str, Any] = read_config(ROOT / f"Pulumi.{self.stack_name}.yaml")
         local: dict[str, Any] = {
             "meshstack:kubernetes": {"kubeconfig": str(self.kubeconfig)},
             # The Python-only credential generator: pulumi-resource-random cannot be built here.

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 from pulumi.errors import RunError
 
+from meshstack.errors import ConfigError
 from meshstack.stacks.program import main as program
 from meshstack.testing import Recording, Registered, redact, run_stack_file
 
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as err:
         print(f"render: {err}", file=sys.stderr)
         return 2
-    except RunError as err:
+    except (RunError, ConfigError) as err:
         print(f"render: stack {args.stack!r} has bad config:\n{err}", file=sys.stderr)
         return 2
     write_render(rec, args.out)

@@ -22,11 +22,22 @@ class ClientTls(Model):
         None, min_length=1, max_length=253, description="Secret with client certs (SIMPLE/MUTUAL)."
     )
     sni: str | None = Field(None, min_length=1, max_length=253, description="SNI to present. Unset: none.")
+    ca_certificates: str | None = Field(
+        None,
+        pattern=r"^/[-A-Za-z0-9._/]*$",
+        max_length=1024,
+        description="CA bundle (a file in the proxy) verifying the server; required for SIMPLE and MUTUAL.",
+    )
 
     @model_validator(mode="after")
     def _client_mode(self) -> ClientTls:
         if self.mode not in CLIENT_TLS_MODES:
             raise fail(f"{self.mode.value} is a gateway-server mode; allowed: {allowed(CLIENT_TLS_MODES)}", "mode")
+        if self.mode in (TlsMode.SIMPLE, TlsMode.MUTUAL) and self.ca_certificates is None:
+            raise fail(
+                f"{self.mode.value} TLS without caCertificates would not verify the server (istioctl IST0128)",
+                "caCertificates",
+            )
         return self
 
     @classmethod
@@ -43,4 +54,6 @@ class ClientTls(Model):
             out["credentialName"] = self.credential_name
         if self.sni is not None:
             out["sni"] = self.sni
+        if self.ca_certificates is not None:
+            out["caCertificates"] = self.ca_certificates
         return out

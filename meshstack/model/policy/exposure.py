@@ -7,22 +7,14 @@ has no routes. Matched routes (A/B, per-user, faults) apply to in-mesh traffic.
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Self
 
 from pydantic import Field, model_validator
 
 from meshstack.errors import fail
 from meshstack.model.base import Model, Port
+from meshstack.model.hosts import Hostname
 from meshstack.model.policy.match import StringMatch
-
-Hostname = Annotated[
-    str,
-    Field(
-        pattern=r"^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$",
-        max_length=253,
-        description="allowed: '*', a DNS name or a wildcard '*.example.com'",
-    ),
-]
 
 
 class Exposure(Model):
@@ -39,6 +31,15 @@ class Exposure(Model):
                 raise fail("expose exact or prefix paths only", ["paths", i, "regex"])
             if not path.value.startswith("/"):
                 raise fail(f"a path must start with '/', got {path.value!r}", ["paths", i, path.kind])
+        for i, path in enumerate(self.paths):
+            for j, earlier in enumerate(self.paths[:i]):
+                if earlier.prefix is not None and path.value.startswith(earlier.prefix):
+                    raise fail(
+                        f"{path.value} is already served by prefix {earlier.prefix} (paths[{j}]); this match is never used",
+                        ["paths", i],
+                    )
+                if earlier.exact is not None and path.exact == earlier.exact:
+                    raise fail(f"{path.value} is listed twice", ["paths", i])
         if len(set(self.hosts)) != len(self.hosts):
             raise fail("duplicate host", "hosts")
         return self

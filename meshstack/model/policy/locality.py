@@ -29,6 +29,9 @@ class Failover(Model):
     to_region: Locality = Field(alias="to", description="Region it fails over to.")
 
 
+REGION_LABEL = "topology.kubernetes.io/region"
+
+
 class LocalityFailover(Model):
     failover: list[Failover] = Field(default_factory=list, description="Region → region order. Default: none.")
     failover_priority: list[Annotated[str, Field(min_length=1, max_length=253)]] = Field(
@@ -42,6 +45,11 @@ class LocalityFailover(Model):
         for i, pair in enumerate(self.failover):
             if pair.from_region == pair.to_region:
                 raise fail("from and to are the same region", ["failover", i, "to"])
+        if self.failover and REGION_LABEL in self.failover_priority:
+            raise fail(
+                f"failover already orders regions; Istio refuses {REGION_LABEL} in failoverPriority alongside it",
+                ["failoverPriority", self.failover_priority.index(REGION_LABEL)],
+            )
         return self
 
     def to_istio(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Self
 from pydantic import Field, Strict, model_validator
 
 from meshstack.errors import fail
-from meshstack.model.base import Model, Port
+from meshstack.model.base import LabelKey, LabelValue, Model, Port
 
 #: A header name as Istio and Gateway API accept it in matches: an RFC 7230 token, lowercase.
 HeaderName = Annotated[
@@ -117,7 +117,7 @@ class Match(Model):
     without_headers: dict[HeaderName, StringMatch] = Field(
         default_factory=dict, description="Headers that must NOT match (Istio only). Default: none."
     )
-    source_labels: dict[str, str] = Field(
+    source_labels: dict[LabelKey, LabelValue] = Field(
         default_factory=dict, description="Labels of the calling workload (Istio only). Default: any caller."
     )
     port: Port | None = Field(None, description="Service port the request came in on (Istio only).")

@@ -32,6 +32,12 @@ RETRY_CONDITIONS = frozenset(
     }
 )
 
+#: The status codes Go's net/http knows (http.StatusText): Istio accepts a numeric retryOn entry
+#: only when it is one of these.
+HTTP_STATUS_CODES = frozenset(
+    (100, 101, 102, 103, *range(200, 209), 226, *range(300, 309), *range(400, 419), 421, 422, 423, 424, 425, 426)
+) | frozenset((428, 429, 431, 451, *range(500, 509), 510, 511))
+
 RetryCondition = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -57,12 +63,15 @@ class Retries(Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
+        if self.attempts == 0 and (self.per_try_timeout is not None or self.retry_on):
+            raise fail("attempts 0 disables retries; drop perTryTimeout and retryOn, or set attempts", "attempts")
         if self.per_try_timeout is not None and duration_seconds(self.per_try_timeout) < 0.001:
             raise fail("perTryTimeout must be at least 1ms", "perTryTimeout")
         for i, cond in enumerate(self.retry_on or []):
-            if cond not in RETRY_CONDITIONS and not re.fullmatch(r"[1-5][0-9][0-9]", cond):
+            known_code = re.fullmatch(r"[1-5][0-9][0-9]", cond) is not None and int(cond) in HTTP_STATUS_CODES
+            if cond not in RETRY_CONDITIONS and not known_code:
                 raise fail(
-                    f"unknown retry condition {cond!r}; allowed: a 3-digit status code or one of "
+                    f"unknown retry condition {cond!r}; allowed: an HTTP status code (such as 503) or one of "
                     + ", ".join(sorted(RETRY_CONDITIONS)),
                     ["retryOn", i],
                 )

@@ -82,21 +82,32 @@ def deployment(
     mounts: list[dict[str, Any]] | None = None,
     volumes: list[dict[str, Any]] | None = None,
     service_account_name: str | None = None,
+    reads_kubernetes_api: bool = False,
     run_as_user: int = 65534,
     pod_annotations: dict[str, str] | None = None,
+    replicas: int = 1,
+    strategy: str | None = None,
 ) -> Manifest:
-    """One replica, never injected (``sidecar.istio.io/inject: "false"``), non-root, no privilege
-    escalation, all capabilities dropped, readiness-gated (Pulumi awaits the rollout)."""
+    """Never injected (``sidecar.istio.io/inject: "false"``), non-root, no privilege escalation,
+    all capabilities dropped, a read-only root filesystem (``/tmp`` is an emptyDir), ready and live
+    by HTTP GET, and a ServiceAccount token only when the addon reads the Kubernetes API."""
+    check = {"httpGet": {"path": ready_path, "port": ready_port}}
     container = kube.container(
         name,
         image,
         ports=[{"name": n, "containerPort": p, "protocol": "TCP"} for n, p in ports],
-        security={"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        security={
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+        },
         resources=resources,
         args=args,
         env=env,
-        mounts=mounts,
-        readiness={"httpGet": {"path": ready_path, "port": ready_port}, "periodSeconds": 5},
+        mounts=[*(mounts or []), mount("tmp", "/tmp", read_only=False)],
+        readiness={**check, "periodSeconds": 5},
+        liveness={**check, "initialDelaySeconds": 30, "periodSeconds": 10, "failureThreshold": 6},
     )
     return kube.deployment(
         name,
@@ -112,10 +123,20 @@ def deployment(
             "fsGroup": run_as_user,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
+        replicas=replicas,
         pod_annotations=pod_annotations,
-        volumes=volumes,
+        volumes=[*(volumes or []), scratch_volume("tmp")],
         service_account_name=service_account_name,
+        automount_token=reads_kubernetes_api,
+        strategy=strategy,
     )
+
+
+def disruption_budget(name: str, namespace: str, replicas: int) -> list[Manifest]:
+    """A PodDisruptionBudget for an addon running more than one replica (none otherwise)."""
+    if replicas < 2:
+        return []
+    return [kube.pod_disruption_budget(name, namespace, labels(name), {"app": name})]
 
 
 def config_volume(name: str, config_map_name: str) -> dict[str, Any]:

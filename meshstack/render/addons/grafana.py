@@ -19,6 +19,7 @@ from meshstack.render.addons.common import (
     config_map,
     config_volume,
     deployment,
+    disruption_budget,
     labels,
     mount,
     scratch_volume,
@@ -28,6 +29,8 @@ from meshstack.render.kube import Manifest
 
 NAME = "grafana"
 PORT = 3000
+#: Where the admin Secret is mounted (Grafana reads the credentials from files there).
+ADMIN_DIR = "/etc/grafana/admin"
 ADMIN_SECRET = "grafana-admin"
 USER_KEY = "admin-user"
 PASSWORD_KEY = "admin-password"
@@ -90,12 +93,10 @@ def _provider() -> dict[str, Any]:
 
 
 def _auth_env(addon: GrafanaAddon) -> list[dict[str, Any]]:
+    # Grafana reads <VAR>__FILE: the credentials stay in the mounted Secret, not in the environment.
     secret_env = [
-        {"name": "GF_SECURITY_ADMIN_USER", "valueFrom": {"secretKeyRef": {"name": ADMIN_SECRET, "key": USER_KEY}}},
-        {
-            "name": "GF_SECURITY_ADMIN_PASSWORD",
-            "valueFrom": {"secretKeyRef": {"name": ADMIN_SECRET, "key": PASSWORD_KEY}},
-        },
+        {"name": "GF_SECURITY_ADMIN_USER__FILE", "value": f"{ADMIN_DIR}/{USER_KEY}"},
+        {"name": "GF_SECURITY_ADMIN_PASSWORD__FILE", "value": f"{ADMIN_DIR}/{PASSWORD_KEY}"},
     ]
     if addon.auth is DashboardAuth.ANONYMOUS:
         return [
@@ -145,14 +146,18 @@ def manifests(addon: GrafanaAddon, namespace: str, with_jaeger: bool) -> list[Ma
                 mount("dashboard-provider", "/etc/grafana/provisioning/dashboards"),
                 mount("dashboards", "/var/lib/grafana/dashboards/istio"),
                 mount("data", "/var/lib/grafana", read_only=False),
+                mount("admin", ADMIN_DIR),
             ],
             volumes=[
                 config_volume("datasources", "grafana-datasources"),
                 config_volume("dashboard-provider", "grafana-dashboard-provider"),
                 config_volume("dashboards", "istio-grafana-dashboards"),
                 scratch_volume("data"),
+                {"name": "admin", "secret": {"secretName": ADMIN_SECRET}},
             ],
             run_as_user=472,
+            replicas=addon.replicas,
         ),
+        *disruption_budget(NAME, namespace, addon.replicas),
         service(NAME, namespace, NAME, [("http", PORT, PORT)]),
     ]

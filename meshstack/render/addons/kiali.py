@@ -14,6 +14,7 @@ import yaml
 
 from meshstack.model.addons import AddonsConfig, DashboardAuth
 from meshstack.model.resources import Resources
+from meshstack.render import kube
 from meshstack.render.addons import grafana, jaeger, prometheus
 from meshstack.render.addons.common import (
     Endpoint,
@@ -22,6 +23,7 @@ from meshstack.render.addons.common import (
     config_map,
     config_volume,
     deployment,
+    disruption_budget,
     labels,
     mount,
     service,
@@ -104,16 +106,8 @@ def _rules() -> list[dict[str, Any]]:
     return [
         {
             "apiGroups": [""],
-            "resources": [
-                "configmaps",
-                "endpoints",
-                "namespaces",
-                "nodes",
-                "pods",
-                "pods/log",
-                "replicationcontrollers",
-                "services",
-            ],
+            # No configmaps (a Role reads the mesh's own, below) and no pods/log cluster-wide.
+            "resources": ["endpoints", "namespaces", "nodes", "pods", "replicationcontrollers", "services"],
             "verbs": read,
         },
         {
@@ -147,6 +141,14 @@ def manifests(addons: AddonsConfig, namespace: str) -> list[Manifest]:
     """Everything but the signing-key Secret (see :func:`signing_key_secret`)."""
     mounts = [mount("config", "/kiali-configuration")]
     volumes: list[dict[str, Any]] = [config_volume("config", NAME)]
+    # The token signing key is read from a file (Kiali's override secrets), not an environment variable.
+    mounts.append(mount("signing-key", f"{OVERRIDE_SECRETS_DIR}/login-token-signing-key"))
+    volumes.append(
+        {
+            "name": "signing-key",
+            "secret": {"secretName": SIGNING_KEY_SECRET, "items": [{"key": SIGNING_KEY_KEY, "path": "value.txt"}]},
+        }
+    )
     if addons.grafana.enabled and addons.grafana.auth is not DashboardAuth.ANONYMOUS:
         mounts.append(mount("grafana-password", f"{OVERRIDE_SECRETS_DIR}/grafana-password"))
         volumes.append(
@@ -162,6 +164,14 @@ def manifests(addons: AddonsConfig, namespace: str) -> list[Manifest]:
         service_account(NAME, namespace),
         cluster_role(NAME, _rules()),
         cluster_role_binding(NAME, namespace),
+        # The mesh's configuration (istio and istio-sidecar-injector ConfigMaps) is in its own namespace.
+        kube.role(
+            NAME,
+            namespace,
+            labels(NAME),
+            [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}],
+        ),
+        kube.role_binding(NAME, namespace, labels(NAME)),
         config_map(
             NAME, namespace, NAME, {"config.yaml": yaml.safe_dump(kiali_config(addons, namespace), sort_keys=False)}
         ),
@@ -174,17 +184,14 @@ def manifests(addons: AddonsConfig, namespace: str) -> list[Manifest]:
             ready_path=f"{WEB_ROOT}/healthz",
             ready_port=PORT,
             resources=Resources.of("10m", "64Mi", memory_limit="1Gi"),
-            env=[
-                {
-                    "name": "LOGIN_TOKEN_SIGNING_KEY",
-                    "valueFrom": {"secretKeyRef": {"name": SIGNING_KEY_SECRET, "key": SIGNING_KEY_KEY}},
-                },
-                {"name": "ACTIVE_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
-            ],
+            env=[{"name": "ACTIVE_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
             mounts=mounts,
             volumes=volumes,
             service_account_name=NAME,
+            reads_kubernetes_api=True,
             run_as_user=1000,
+            replicas=addons.kiali.replicas,
         ),
+        *disruption_budget(NAME, namespace, addons.kiali.replicas),
         service(NAME, namespace, NAME, [("http", PORT, PORT), ("http-metrics", METRICS_PORT, METRICS_PORT)]),
     ]

@@ -10,6 +10,7 @@ import yaml
 
 from meshstack.model.addons import PrometheusAddon
 from meshstack.model.resources import Resources
+from meshstack.render import kube
 from meshstack.render.addons.common import (
     Endpoint,
     cluster_role,
@@ -17,8 +18,8 @@ from meshstack.render.addons.common import (
     config_map,
     config_volume,
     deployment,
+    labels,
     mount,
-    scratch_volume,
     service,
     service_account,
 )
@@ -79,6 +80,28 @@ def scrape_config(addon: PrometheusAddon, mesh_namespace: str) -> dict[str, Any]
     }
 
 
+_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+          "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18, "": 1}  # fmt: skip
+
+
+def quantity_bytes(quantity: str) -> float:
+    """Bytes in a Kubernetes quantity (``20Gi``)."""
+    number = quantity.rstrip("KMGTPEikmgtpe")
+    return float(number) * _UNITS[quantity[len(number) :]]
+
+
+def retention_size(volume: str) -> str:
+    """Prometheus's size-based retention for a volume of ``volume``: 80%, in its own units (MB)."""
+    return f"{int(quantity_bytes(volume) * 0.8 / 10**6)}MB"
+
+
+def data_volume(addon: PrometheusAddon) -> dict[str, Any]:
+    """The TSDB volume: the claim, or an emptyDir capped at the configured size."""
+    if addon.storage.persistent:
+        return {"name": "data", "persistentVolumeClaim": {"claimName": NAME}}
+    return {"name": "data", "emptyDir": {"sizeLimit": addon.storage.size}}
+
+
 def manifests(addon: PrometheusAddon, namespace: str) -> list[Manifest]:
     config = yaml.safe_dump(scrape_config(addon, namespace), sort_keys=False)
     rules = [
@@ -90,7 +113,13 @@ def manifests(addon: PrometheusAddon, namespace: str) -> list[Manifest]:
         {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
         {"nonResourceURLs": ["/metrics"], "verbs": ["get"]},
     ]
+    claim = []
+    if addon.storage.persistent:
+        claim = [
+            kube.persistent_volume_claim(NAME, namespace, labels(NAME), addon.storage.size, addon.storage.storage_class)
+        ]
     return [
+        *claim,
         service_account(NAME, namespace),
         cluster_role(NAME, rules),
         cluster_role_binding(NAME, namespace),
@@ -99,19 +128,23 @@ def manifests(addon: PrometheusAddon, namespace: str) -> list[Manifest]:
             NAME,
             namespace,
             f"docker.io/prom/prometheus:{addon.version}",
+            # No --web.enable-lifecycle: nobody in the cluster can /-/quit or /-/reload it.
             args=[
                 "--config.file=/etc/prometheus/prometheus.yml",
                 "--storage.tsdb.path=/prometheus",
                 f"--storage.tsdb.retention.time={addon.retention}",
-                "--web.enable-lifecycle",
+                f"--storage.tsdb.retention.size={retention_size(addon.storage.size)}",
             ],
             ports=[("http", PORT)],
             ready_path="/-/ready",
             ready_port=PORT,
             resources=Resources.of("100m", "512Mi", memory_limit="2Gi"),
             mounts=[mount("config", "/etc/prometheus"), mount("data", "/prometheus", read_only=False)],
-            volumes=[config_volume("config", NAME), scratch_volume("data")],
+            volumes=[config_volume("config", NAME), data_volume(addon)],
             service_account_name=NAME,
+            reads_kubernetes_api=True,  # service discovery
+            # A ReadWriteOnce claim cannot be mounted by the old and the new pod at once.
+            strategy="Recreate" if addon.storage.persistent else None,
         ),
         service(NAME, namespace, NAME, [("http", PORT, PORT)]),
     ]

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshstack.errors import ConfigError, Loc, Problem, join_path
+from meshstack.model import prod
 from meshstack.model.app import AppSpec
 from meshstack.model.apps import AppsConfig, RenderTarget, target_problems
 from meshstack.model.base import python_path
 from meshstack.model.refs import GatewayKind, GatewayRef, MeshRef
-from meshstack.render import gateway_api, istio_networking, istio_security, workload
+from meshstack.render import gateway_api, istio_networking, istio_security, network_policies, workload
 from meshstack.render.kube import Manifest
 
 INJECTION_KEYS = ("istio-injection", "istio.io/rev")
@@ -81,7 +82,14 @@ def ingress_binding(
     return IngressBinding({"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": own_name}, own)
 
 
-def render_app(name: str, spec: AppSpec, ns: str, target: RenderTarget, binding: IngressBinding | None) -> AppManifests:
+def render_app(
+    name: str,
+    spec: AppSpec,
+    ns: str,
+    target: RenderTarget,
+    binding: IngressBinding | None,
+    mesh: MeshRef | None = None,
+) -> AppManifests:
     """One app's manifests (already validated); ``binding`` is required when the app has ``expose``."""
     out = AppManifests()
     out.workload.append(workload.service_account(name, spec, ns))
@@ -111,6 +119,8 @@ def render_app(name: str, spec: AppSpec, ns: str, target: RenderTarget, binding:
 
     if spec.peer_authentication is not None:
         out.security.append(istio_security.peer_authentication(name, ns, spec.peer_authentication, app=name))
+    if exposed and mesh is not None and mesh.default_deny and mesh.ingress is not None and mesh.ingress.principal:
+        out.security.append(istio_security.allow_from_gateway(name, ns, mesh.ingress.principal))
     out.security.extend(istio_security.authorization_policies(name, spec, ns))
     if (ra := istio_security.request_authentication(name, spec, ns)) is not None:
         out.security.append(ra)
@@ -143,6 +153,8 @@ def plan_app(
     ``images`` names the versions whose image the caller supplies otherwise (an Output).
     """
     problems: list[tuple[Loc, str]] = list(target_problems(name, spec, target))
+    if mesh.is_prod:
+        problems += prod.app_problems(spec)
     problems += [(["versions", v, "image"], "required (or pass images=...)") for v in missing_images(spec, images)]
     binding = None
     if spec.expose is not None:
@@ -151,7 +163,7 @@ def plan_app(
             problems.append((["expose"], "the mesh has no ingress gateway to expose the app through"))
     if problems:
         raise ConfigError(Problem(_python(path, loc), message) for loc, message in problems)
-    manifests = render_app(name, spec, namespace, target, binding)
+    manifests = render_app(name, spec, namespace, target, binding, mesh)
     return AppPlan(manifests, binding.own_gateway if binding is not None else None)
 
 
@@ -183,7 +195,9 @@ def render_apps(config: AppsConfig, mesh: MeshRef | None = None) -> AppsManifest
         raise ConfigError(
             [Problem("apps.namespace", f"the namespace needs exactly one injection label, got {sorted(injection)}")]
         )
-    out.namespace.append(workload.namespace(ns, mesh.injection_labels))
+    out.namespace.append(workload.namespace(ns, mesh.injection_labels, mesh.pod_security))
+    if mesh.network_policies:
+        out.shared.extend(network_policies.workload_namespace(ns))
     if config.peer_authentication is not None:
         out.shared.append(istio_security.peer_authentication("default", ns, config.peer_authentication))
 
@@ -202,7 +216,7 @@ def render_apps(config: AppsConfig, mesh: MeshRef | None = None) -> AppsManifest
         if binding.own_gateway is not None:
             out.shared.append(binding.own_gateway)
     for name, spec in config.apps.items():
-        out.apps[name] = render_app(name, spec, ns, config.target, binding)
+        out.apps[name] = render_app(name, spec, ns, config.target, binding, mesh)
     return out
 
 
