@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
-from meshstack.tools.engine import Engine
+from meshstack.tools.engine import DEFAULT_PASSPHRASE, Engine, EngineError, lock_down, private_files
 
 
 def test_machine_keys_and_overrides_merge_over_the_committed_stack(tmp_path: Path) -> None:
@@ -39,3 +40,27 @@ def test_prepare_writes_a_mirror_and_keeps_the_encryption_salt(tmp_path: Path) -
     assert "meshstack:mesh" not in yaml.safe_load(stack_file.read_text())["config"] or (
         "chartRepository" not in yaml.safe_load(stack_file.read_text())["config"]["meshstack:mesh"]
     )
+
+
+def test_the_local_passphrase_is_for_the_throwaway_dev_stack_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    assert Engine("dev", tmp_path / "kubeconfig", None, tmp_path).passphrase() == DEFAULT_PASSPHRASE
+    with pytest.raises(EngineError, match="stack 'prod' is prod: the local passphrase"):
+        Engine("prod", tmp_path / "kubeconfig", None, tmp_path).passphrase()
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "from-the-secret-store")
+    assert Engine("prod", tmp_path / "kubeconfig", None, tmp_path).passphrase() == "from-the-secret-store"
+
+
+def test_state_is_written_private(tmp_path: Path) -> None:
+    backend = tmp_path / "backend" / ".pulumi" / "stacks"
+    backend.mkdir(parents=True)
+    (backend / "dev.json").write_text("{}")
+    (backend / "dev.json").chmod(0o644)
+    lock_down(tmp_path / "backend")
+    assert (backend / "dev.json").stat().st_mode & 0o777 == 0o600
+    assert backend.stat().st_mode & 0o777 == 0o700
+    with private_files():
+        (tmp_path / "new.json").write_text("{}")
+    assert (tmp_path / "new.json").stat().st_mode & 0o777 == 0o600

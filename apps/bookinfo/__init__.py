@@ -145,7 +145,7 @@ PRESETS: dict[BookinfoScenario, Callable[[], Routes]] = {
     ),
 }
 
-_SMALL = Resources(requests=ResourceList(cpu="10m", memory="64Mi"), limits=ResourceList(memory="512Mi"))
+_SMALL = Resources(requests=ResourceList(cpu="10m", memory="64Mi"), limits=ResourceList(cpu="500m", memory="512Mi"))
 
 
 def _version(config: BookinfoConfig, svc: str, version: str) -> Version:

@@ -8,6 +8,7 @@ mesh sends spans to Jaeger. A dashboard needing a disabled addon is a config err
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
@@ -15,6 +16,19 @@ from meshstack.model.base import MemoryQuantity, Model, Name
 from meshstack.versions import GRAFANA_VERSION, JAEGER_VERSION, KIALI_VERSION, PROMETHEUS_VERSION
 
 IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+#: An image digest pinning the tag's content (``sha256:`` and 64 hex digits).
+Digest = Annotated[
+    str, Field(pattern=r"^sha256:[a-f0-9]{64}$", description="allowed: sha256: and 64 lowercase hex digits")
+]
+
+
+class Pinned(Model):
+    """An addon's image: a release tag, optionally pinned to the content by ``digest``."""
+
+    digest: Digest | None = Field(None, description="Pin the image by digest (repo:tag@sha256:…). Unset: the tag.")
+
+    def image(self, repository: str, tag: str) -> str:
+        return f"{repository}:{tag}@{self.digest}" if self.digest else f"{repository}:{tag}"
 
 
 class DashboardAuth(StrEnum):
@@ -35,7 +49,7 @@ class PrometheusStorage(Model):
     storage_class: Name | None = Field(None, description="StorageClass of the claim. Unset: the cluster's default.")
 
 
-class PrometheusAddon(Model):
+class PrometheusAddon(Pinned):
     """Prometheus scraping istiod (:15014) and every pod's merged Istio + app stats (:15020)."""
 
     enabled: bool = Field(True, description="Install Prometheus.")
@@ -49,7 +63,7 @@ class PrometheusAddon(Model):
     storage: PrometheusStorage = Field(default_factory=PrometheusStorage)
 
 
-class GrafanaAddon(Model):
+class GrafanaAddon(Pinned):
     """Grafana with the Prometheus datasource and meshstack's Istio dashboards."""
 
     enabled: bool = Field(True, description="Install Grafana (needs Prometheus).")
@@ -59,7 +73,7 @@ class GrafanaAddon(Model):
     replicas: int = Field(1, ge=1, le=5, description="Pods (its sqlite store is per pod). More than 1: a PDB.")
 
 
-class JaegerAddon(Model):
+class JaegerAddon(Pinned):
     """Jaeger all-in-one (in-memory), the mesh's tracing extension provider ``jaeger``."""
 
     enabled: bool = Field(True, description="Install Jaeger and send the mesh's spans to it.")
@@ -67,7 +81,7 @@ class JaegerAddon(Model):
     max_traces: int = Field(50_000, ge=1000, description="Traces kept in memory.")
 
 
-class KialiAddon(Model):
+class KialiAddon(Pinned):
     """Kiali, reading Prometheus and linking Grafana and Jaeger."""
 
     enabled: bool = Field(True, description="Install Kiali (needs Prometheus).")

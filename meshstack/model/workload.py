@@ -9,8 +9,10 @@ from pydantic import Field
 from meshstack.model.base import Model
 from meshstack.model.resources import ResourceList, Resources
 
-#: Requests 100m/128Mi, memory limit 256Mi, no CPU limit (avoids throttling; memory is the hard cap).
-DEFAULT_RESOURCES = Resources(requests=ResourceList(cpu="100m", memory="128Mi"), limits=ResourceList(memory="256Mi"))
+#: Requests 100m/128Mi; limits 1 CPU (generous: bounds a runaway without throttling normal load) and 256Mi.
+DEFAULT_RESOURCES = Resources(
+    requests=ResourceList(cpu="100m", memory="128Mi"), limits=ResourceList(cpu="1", memory="256Mi")
+)
 
 Capability = Annotated[str, Field(pattern=r"^[A-Z_]+$", max_length=64, description="allowed: e.g. NET_BIND_SERVICE")]
 MountPath = Annotated[

@@ -19,10 +19,11 @@ State lives in a local file backend (``<state>/backend``), secrets use the passp
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,27 @@ def bootstrap_env() -> dict[str, str]:
     return env
 
 
+class EngineError(RuntimeError):
+    """The engine cannot be driven as asked (a refused secret, a missing tool)."""
+
+
+@contextlib.contextmanager
+def private_files() -> Iterator[None]:
+    """Files the engine writes meanwhile (checkpoints, backups, history) are 0600, directories 0700."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def lock_down(directory: Path) -> None:
+    """Make state written before (or by anyone else) private too."""
+    for path in [directory, *directory.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(0o700 if path.is_dir() else 0o600)
+
+
 @dataclass
 class Engine:
     """One stack of the program on one cluster, driven through the Automation API."""
@@ -88,12 +110,26 @@ class Engine:
         env.update(
             {
                 "PULUMI_BACKEND_URL": f"file://{self.state / 'backend'}",
-                "PULUMI_CONFIG_PASSPHRASE": os.environ.get("PULUMI_CONFIG_PASSPHRASE", DEFAULT_PASSPHRASE),
+                "PULUMI_CONFIG_PASSPHRASE": self.passphrase(),
                 "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
                 "KUBECONFIG": str(self.kubeconfig),
             }
         )
         return env
+
+    def passphrase(self) -> str:
+        """``$PULUMI_CONFIG_PASSPHRASE``, or the throwaway local one: only for a dev stack (``make up``).
+        A prod stack (by name or environment) without a real secret is refused."""
+        if given := os.environ.get("PULUMI_CONFIG_PASSPHRASE"):
+            return given
+        environment = read_config(ROOT / f"Pulumi.{self.stack_name}.yaml").get("meshstack:environment")
+        if self.stack_name == "prod" or environment == "prod":
+            raise EngineError(
+                f"stack {self.stack_name!r} is prod: the local passphrase {DEFAULT_PASSPHRASE!r} is for the throwaway "
+                "make-up stack only; set PULUMI_CONFIG_PASSPHRASE (from your secret store) or use a KMS secrets "
+                "provider (docs/cd.md)"
+            )
+        return DEFAULT_PASSPHRASE
 
     def stack_config(self) -> dict[str, Any]:
         """The committed stack config with the machine-specific keys merged over it."""
@@ -131,6 +167,7 @@ class Engine:
         doc["config"] = self.stack_config()
         stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
         (self.state / "backend").mkdir(parents=True, exist_ok=True)
+        lock_down(self.state / "backend")
         return project
 
     def stack(self) -> auto.Stack:
@@ -150,12 +187,14 @@ class Engine:
     # --- operations -----------------------------------------------------------------------------
 
     def up(self, refresh: bool = False) -> auto.UpResult:
-        return self.stack().up(on_output=self.on_output, refresh=refresh, color="never", suppress_progress=True)
+        with private_files():
+            return self.stack().up(on_output=self.on_output, refresh=refresh, color="never", suppress_progress=True)
 
     def preview(self, expect_no_changes: bool = False, refresh: bool = False) -> auto.PreviewResult:
-        return self.stack().preview(
-            on_output=self.on_output, expect_no_changes=expect_no_changes, refresh=refresh, diff=True, color="never"
-        )
+        with private_files():
+            return self.stack().preview(
+                on_output=self.on_output, expect_no_changes=expect_no_changes, refresh=refresh, diff=True, color="never"
+            )
 
     def preview_refresh(self) -> auto.PreviewResult:
         """A refresh preview: what differs between state and the cluster (drift), nothing written."""
@@ -164,7 +203,8 @@ class Engine:
         return result  # type: ignore[return-value]
 
     def destroy(self) -> auto.DestroyResult:
-        return self.stack().destroy(on_output=self.on_output, color="never", suppress_progress=True)
+        with private_files():
+            return self.stack().destroy(on_output=self.on_output, color="never", suppress_progress=True)
 
     def set_overrides(self, **overrides: Any) -> None:
         self.overrides = deep_merge(self.overrides, overrides)

@@ -47,6 +47,9 @@ def test_up_from_empty_creates_the_whole_mesh(engine: Engine, cluster: Cluster) 
         assert cluster.get("deployment", name, "-n", ns)["status"].get("availableReplicas") == 1, (ns, name)
     assert _weights(cluster) == [("v1", 80), ("v2", 20)]
     assert result.outputs["environment"].value == "dev"
+    # The state (checkpoints, backups, history) is readable by its owner only.
+    files = [p for p in (engine.state / "backend").rglob("*") if p.is_file()]
+    assert files and {oct(p.stat().st_mode & 0o777) for p in files} == {"0o600"}
 
 
 def test_preview_right_after_up_is_clean_even_after_istiod_patches_its_webhooks(

@@ -109,7 +109,7 @@ def deployment(
         readiness={**check, "periodSeconds": 5},
         liveness={**check, "initialDelaySeconds": 30, "periodSeconds": 10, "failureThreshold": 6},
     )
-    return kube.deployment(
+    out = kube.deployment(
         name,
         namespace,
         labels=labels(name),
@@ -130,6 +130,12 @@ def deployment(
         automount_token=reads_kubernetes_api,
         strategy=strategy,
     )
+    if reads_kubernetes_api:
+        # The one justified exception to Checkov's CKV_K8S_38, stated on the object it concerns.
+        out["metadata"]["annotations"] = {
+            "checkov.io/skip1": f"CKV_K8S_38={name} reads the Kubernetes API (service discovery, mesh inventory)"
+        }
+    return out
 
 
 def disruption_budget(name: str, namespace: str, replicas: int) -> list[Manifest]:

@@ -131,11 +131,11 @@ def manifests(addon: GrafanaAddon, namespace: str, with_jaeger: bool) -> list[Ma
         deployment(
             NAME,
             namespace,
-            f"docker.io/grafana/grafana:{addon.version}",
+            addon.image("docker.io/grafana/grafana", addon.version),
             ports=[("http", PORT)],
             ready_path="/api/health",
             ready_port=PORT,
-            resources=Resources.of("50m", "128Mi", memory_limit="512Mi"),
+            resources=Resources.of("50m", "128Mi", cpu_limit="1", memory_limit="512Mi"),
             env=[
                 *_auth_env(addon),
                 {"name": "GF_PATHS_DATA", "value": "/var/lib/grafana"},

@@ -95,7 +95,7 @@ def manifests(addon: JaegerAddon, namespace: str) -> list[Manifest]:
         deployment(
             NAME,
             namespace,
-            f"docker.io/jaegertracing/jaeger:{addon.version}",
+            addon.image("docker.io/jaegertracing/jaeger", addon.version),
             args=["--config=/etc/jaeger/config.yaml"],
             ports=[
                 ("http-query", UI_PORT),
@@ -109,7 +109,7 @@ def manifests(addon: JaegerAddon, namespace: str) -> list[Manifest]:
             ],
             ready_path="/status",
             ready_port=HEALTH_PORT,
-            resources=Resources.of("50m", "256Mi", memory_limit="1Gi"),
+            resources=Resources.of("50m", "256Mi", cpu_limit="1", memory_limit="1Gi"),
             mounts=[mount("config", "/etc/jaeger")],
             volumes=[config_volume("config", NAME)],
             run_as_user=10001,

@@ -127,7 +127,7 @@ def manifests(addon: PrometheusAddon, namespace: str) -> list[Manifest]:
         deployment(
             NAME,
             namespace,
-            f"docker.io/prom/prometheus:{addon.version}",
+            addon.image("docker.io/prom/prometheus", addon.version),
             # No --web.enable-lifecycle: nobody in the cluster can /-/quit or /-/reload it.
             args=[
                 "--config.file=/etc/prometheus/prometheus.yml",
@@ -138,7 +138,7 @@ def manifests(addon: PrometheusAddon, namespace: str) -> list[Manifest]:
             ports=[("http", PORT)],
             ready_path="/-/ready",
             ready_port=PORT,
-            resources=Resources.of("100m", "512Mi", memory_limit="2Gi"),
+            resources=Resources.of("100m", "512Mi", cpu_limit="2", memory_limit="2Gi"),
             mounts=[mount("config", "/etc/prometheus"), mount("data", "/prometheus", read_only=False)],
             volumes=[config_volume("config", NAME), data_volume(addon)],
             service_account_name=NAME,
