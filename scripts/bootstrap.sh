@@ -168,7 +168,7 @@ piece_pins() {
     elif [[ "$got" != "$2" ]]; then echo "requirements.txt pins $1==$got but scripts/versions.env says $2"; bad=1
     else echo "ok: $1==$2"; fi
   }
-  check pulumi "$PULUMI_VERSION"
+  check pulumi "${PULUMI_PYTHON_SDK_VERSION:-$PULUMI_VERSION}"
   check pulumi-kubernetes "$PULUMI_KUBERNETES_VERSION"
   if [[ -n "$PULUMI_RANDOM_VERSION" ]]; then
     check pulumi-random "$PULUMI_RANDOM_VERSION"
