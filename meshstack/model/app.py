@@ -30,6 +30,8 @@ from meshstack.model.policy.request_authentication import RequestAuthentication
 from meshstack.model.policy.route import Destination, HttpRoute
 from meshstack.model.probe import Probe
 from meshstack.model.resources import Resources
+from meshstack.model.rollout.rollout import Rollout
+from meshstack.model.rollout.state import RolloutState
 from meshstack.model.tls import TlsMode
 from meshstack.model.workload import DEFAULT_RESOURCES, MountPath, PodSecurity
 
@@ -139,6 +141,9 @@ class AppSpec(Model):
         default_factory=list, description="Ordered HTTP routes. Default: none (all versions)."
     )
     blue_green: BlueGreen | None = Field(None, description="Blue/green switch (instead of routes).")
+    rollout: Rollout | None = Field(
+        None, description="Progressive delivery from a stable to a canary version (meshstack rollout run)."
+    )
     expose: Exposure | None = Field(None, description="Paths served by the ingress gateway. Default: mesh-only.")
     # resilience (DestinationRule)
     load_balancer: LoadBalancer | None = Field(None, description="Default: Istio's (LEAST_REQUEST).")
@@ -172,6 +177,8 @@ class AppSpec(Model):
             raise fail(
                 "requireJwt needs an HTTP port (a JWT rides on HTTP requests)", ["requestAuthentication", "requireJwt"]
             )
+        if self.rollout is not None:
+            self._check_rollout(self.rollout)
         if self.routes and self.blue_green is not None:
             raise fail("set routes or blueGreen, not both", "blueGreen")
         for i, route in enumerate(self.routes):
@@ -234,6 +241,41 @@ class AppSpec(Model):
                 raise fail(f"authorization policy name {key!r} used twice", ["authorization", i, "name"])
             names_seen.add(key)
         return self
+
+    def _check_rollout(self, rollout: Rollout) -> None:
+        self._version(rollout.stable, ["rollout", "stable"])
+        self._version(rollout.canary, ["rollout", "canary"])
+        if self.blue_green is not None:
+            raise fail("set rollout or blueGreen, not both (a rollout has a blueGreen strategy)", "rollout")
+        for i, route in enumerate(self.routes):
+            if not route.match or any(m.is_empty for m in route.match):
+                raise fail(
+                    "with a rollout, the catch-all route is the rollout's: keep only matched routes here",
+                    ["routes", i, "match"],
+                )
+        lb = self.load_balancer
+        if lb is not None and lb.consistent_hash is not None and rollout.splits_traffic:
+            raise fail(
+                "consistent hashing cannot hold while the rollout's weight steps split traffic between versions",
+                ["loadBalancer", "consistentHash"],
+            )
+
+    def at(self, state: RolloutState | None) -> AppSpec:
+        """The app as it stands at a rollout position: the step's routes after the app's matched
+        routes, the old or failed version scaled down or removed once cleaned up. Without a rollout,
+        the app itself."""
+        rollout = self.rollout
+        if rollout is None:
+            return self
+        versions: dict[str, Version] = {}
+        for name, version in self.versions.items():
+            replicas = rollout.replicas_at(state, name, version.replicas)
+            if replicas is not None:
+                versions[name] = (
+                    version if replicas == version.replicas else version.model_copy(update={"replicas": replicas})
+                )
+        routes = [*self.routes, *rollout.routes_at(state)]
+        return self.model_copy(update={"versions": versions, "routes": routes, "rollout": None})
 
     def _version(self, name: str, loc: list[str | int]) -> None:
         if name not in self.versions:

@@ -108,6 +108,16 @@ class Model(BaseModel, metaclass=_ValidatingMeta):
         instance._explicit = frozenset(n for n in (_field_key(cls, k) for k in keys) if n in cls.model_fields)
         return instance
 
+    def __eq__(self, other: object) -> bool:
+        """Equal values are equal specs, however they were built (which fields were given explicitly
+        is bookkeeping for defaults, not part of the value)."""
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self), *self.__dict__.values())) if self.model_config.get("frozen") else id(self)
+
     @property
     def explicit_fields(self) -> frozenset[str]:
         """The fields the caller set; everything else holds a default."""
@@ -142,6 +152,18 @@ class Layered(dict[str, Any]):
 
 def keys_alias(cls: type[BaseModel], keys: frozenset[str]) -> frozenset[str]:
     return frozenset(_alias(cls, _field_key(cls, k)) for k in keys)
+
+
+def from_wire(value: Any) -> Any:
+    """Data as it was written before crossing Pulumi's wire (protobuf carries every number as a
+    double): integral floats become ints again (``replicas: 2``, not ``2.0``)."""
+    if isinstance(value, Mapping):
+        return {k: from_wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_wire(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def merge_defaults(defaults: Mapping[str, Any], given: Mapping[str, Any] | Model) -> Layered:

@@ -58,6 +58,13 @@ def app_problems(app: AppSpec) -> list[tuple[Loc, str]]:
                 f"prod sends mesh traffic with the mesh's certificates only (ISTIO_MUTUAL), got {app.tls.mode.value}",
             )
         )
+    if app.rollout is not None and app.rollout.analysis.on_no_data is None:
+        problems.append(
+            (
+                ["rollout", "analysis", "onNoData"],
+                "prod says what a canary without traffic means: fail, hold or pass (there is no default)",
+            )
+        )
     for name, version in app.versions.items():
         at: Loc = ["versions", name]
         sec = version.security

@@ -53,6 +53,8 @@ class MeshRef:
     network_policies: bool = False
     #: Whether the mesh allows nothing until an app opens it (exposed apps are opened to the ingress).
     default_deny: bool = False
+    #: Prometheus's scrape interval (None: the mesh has no Prometheus); rollouts analyse with it.
+    prometheus_scrape_interval: str | None = None
 
     @property
     def is_prod(self) -> bool:

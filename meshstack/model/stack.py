@@ -23,6 +23,7 @@ from meshstack.model.kubernetes import KubernetesConfig
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.namespace import WorkloadNamespace
 from meshstack.model.platform import PlatformSpec
+from meshstack.model.rollout.rollout import analysis_problems
 from meshstack.model.secrets import SecretsConfig
 
 
@@ -73,6 +74,13 @@ class StackSpec(PlatformSpec):
             )
         if self.is_prod:
             problems += [(["apps", *loc], m) for loc, m in prod.apps_problems(apps)]
+        scrape = self.addons.prometheus.scrape_interval if self.addons.prometheus.enabled else None
+        for name, app in apps.apps.items():
+            if app.rollout is not None:
+                problems += [
+                    (["apps", "services", name, "rollout", *loc], m)
+                    for loc, m in analysis_problems(app.rollout, scrape)
+                ]
         if apps.namespace.startswith("kube-"):
             problems.append((["apps", "namespace"], "is a Kubernetes system namespace (kube-*); pick another"))
         if apps.namespace in self.reserved_namespaces:

@@ -1,0 +1,1 @@
+"""Rendering of rollout policies: PromQL for the analysis, and other controllers' objects."""
