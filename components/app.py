@@ -5,9 +5,11 @@
 mesh can serve (an exposed app needs an ingress), all before it registers anything. Errors name
 Python attribute paths below ``app`` (``app.routes[0].to``).
 
-Apply order is explicit (children do not inherit a parent's ``depends_on``): the mesh
-(:attr:`MeshReference.ready`) and ``opts.depends_on`` → ServiceAccount/Services/Deployments →
-DestinationRules (subsets exist before a route names them) → VirtualService/HTTPRoute → security.
+Apply order is explicit (children do not inherit a parent's ``depends_on``) and holds only the
+edges safety needs: everything waits for the mesh (:attr:`MeshReference.ready`: CRDs, istiod) and
+``opts.depends_on``; the VirtualService/HTTPRoute also waits for the Deployments and DestinationRule
+subsets it routes to. ServiceAccount, Services, Deployments, DestinationRules and security policies
+are applied in parallel.
 """
 
 from __future__ import annotations
@@ -22,9 +24,8 @@ from meshstack.components.k8s import kubernetes_object, object_key
 from meshstack.components.mesh_reference import MeshReference
 from meshstack.model.app import AppSpec
 from meshstack.model.apps import RenderTarget
+from meshstack.model.rollout.state import RolloutState
 from meshstack.render.app import AppManifests, plan_app
-
-GROUPS = ("workload", "destination", "routes", "security")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +46,8 @@ class MeshAppArgs:
     #: Hosts the ingress serves the app on when they come from another resource (a DNS record);
     #: replaces ``expose.hosts``.
     hosts: pulumi.Input[Sequence[str]] | None = None
+    #: Where the app's rollout stands (``app.rollout``); unset: its start (the stable version serves).
+    rollout_state: RolloutState | None = None
 
 
 class MeshApp(pulumi.ComponentResource):
@@ -65,7 +68,15 @@ class MeshApp(pulumi.ComponentResource):
     resources: dict[str, list[pulumi.CustomResource]]
 
     def __init__(self, name: str, args: MeshAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        plan = plan_app(name, args.app, args.namespace, args.mesh.ref, args.target, images=frozenset(args.images))
+        plan = plan_app(
+            name,
+            args.app,
+            args.namespace,
+            args.mesh.ref,
+            args.target,
+            images=frozenset(args.images),
+            state=args.rollout_state,
+        )
         super().__init__("meshstack:apps:MeshApp", name, None, args.mesh.options(opts))
         extra: list[pulumi.CustomResource] = []
         if plan.own_gateway is not None:
@@ -83,6 +94,7 @@ class MeshApp(pulumi.ComponentResource):
     def _planned(
         cls,
         name: str,
+        service: str,
         args: MeshAppArgs,
         manifests: AppManifests,
         after: Sequence[pulumi.Resource],
@@ -91,7 +103,7 @@ class MeshApp(pulumi.ComponentResource):
         """A MeshApp of an already validated and rendered app (MeshApps renders its section at once)."""
         self = cls.__new__(cls)
         pulumi.ComponentResource.__init__(self, "meshstack:apps:MeshApp", name, None, opts)
-        self._register(name, args, manifests, after)
+        self._register(service, args, manifests, after)
         return self
 
     def _register(
@@ -99,19 +111,21 @@ class MeshApp(pulumi.ComponentResource):
     ) -> None:
         spec = args.app
         _apply_inputs(manifests, args)
-        child = pulumi.ResourceOptions(parent=self)
-        previous: list[pulumi.Resource] = list(after)
-        self.resources = {}
-        for group in GROUPS:
-            created = [
-                kubernetes_object(
-                    object_key(m), m, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=previous))
-                )
-                for m in getattr(manifests, group)
-            ]
-            self.resources[group] = created
-            if created:
-                previous = list(created)
+        base = list(after)
+
+        def create(group: str, depends_on: list[pulumi.Resource]) -> list[pulumi.CustomResource]:
+            opts = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
+            return [kubernetes_object(object_key(m), m, opts) for m in getattr(manifests, group)]
+
+        # Only the edges safety needs, so independent objects are applied in parallel: workloads,
+        # DestinationRules and security policies wait for the mesh and the namespace; a route waits
+        # for the Deployments and DestinationRule subsets it sends traffic to.
+        self.resources = {"workload": create("workload", base), "destination": create("destination", base)}
+        deployments = [
+            r for m, r in zip(manifests.workload, self.resources["workload"], strict=True) if m["kind"] == "Deployment"
+        ]
+        self.resources["routes"] = create("routes", [*base, *deployments, *self.resources["destination"]])
+        self.resources["security"] = create("security", base)
         self.service_name = name
         self.namespace = args.namespace
         self.versions = list(spec.versions)

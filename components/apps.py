@@ -22,6 +22,7 @@ from meshstack.model.app import AppSpec
 from meshstack.model.apps import AppsConfig, RenderTarget
 from meshstack.model.base import python_path
 from meshstack.model.policy.peer_authentication import PeerAuthentication
+from meshstack.model.rollout.state import RolloutState
 from meshstack.render.app import can_expose, render_apps
 
 
@@ -38,6 +39,8 @@ class MeshAppsArgs:
     target: RenderTarget = RenderTarget.ISTIO
     #: Namespace-wide PeerAuthentication. Unset: the mesh-wide mode applies.
     peer_authentication: PeerAuthentication | None = None
+    #: Where each app's rollout stands, by app (unset: its start).
+    rollout_states: Mapping[str, RolloutState] = field(default_factory=dict)
     #: The section as already validated (``from_config``), so it is not validated twice.
     _validated: AppsConfig | None = field(default=None, repr=False, compare=False)
 
@@ -54,8 +57,11 @@ class MeshAppsArgs:
         )
 
     @classmethod
-    def from_config(cls, config: AppsConfig, mesh: MeshReference) -> MeshAppsArgs:
+    def from_config(
+        cls, config: AppsConfig, mesh: MeshReference, rollout_states: Mapping[str, RolloutState] | None = None
+    ) -> MeshAppsArgs:
         return cls(
+            rollout_states=dict(rollout_states or {}),
             mesh=mesh,
             apps=config.apps,
             namespace=config.namespace,
@@ -85,7 +91,7 @@ class MeshApps(pulumi.ComponentResource):
                 )
                 for n in config.exposed
             )
-        rendered = render_apps(config, args.mesh.ref)
+        rendered = render_apps(config, args.mesh.ref, args.rollout_states)
         super().__init__("meshstack:apps:MeshApps", name, None, args.mesh.options(opts))
         child = pulumi.ResourceOptions(parent=self)
         ready = list(args.mesh.ready)
@@ -101,14 +107,17 @@ class MeshApps(pulumi.ComponentResource):
             )
             for m in rendered.shared
         ]
+        # The apps wait for the namespace and a Gateway they bring; not for its policies.
+        gateways = [r for m, r in zip(rendered.shared, shared, strict=True) if m["kind"] == "Gateway"]
         self.apps = {
             app_name: MeshApp._planned(
                 f"{name}-{app_name}",
+                app_name,
                 MeshAppArgs(
                     app=config.apps[app_name], mesh=args.mesh, namespace=config.namespace, target=config.target
                 ),
                 manifests,
-                after=[*ready, *self.namespace_resources, *shared],
+                after=[*ready, *self.namespace_resources, *gateways],
                 opts=child,
             )
             for app_name, manifests in rendered.apps.items()

@@ -135,7 +135,9 @@ class MeshPlatform(pulumi.ComponentResource):
         )
         self.mesh = MeshReference(
             ref=render.mesh_ref(spec),
-            ready=(*self.control_plane.ready, self.namespaces, self.gateways),
+            # Concrete resources (a component would be expanded to all its children on every app
+            # object): CRDs, istiod (its injection webhook) and the workload namespaces.
+            ready=(*self.control_plane.ready, *self.namespaces.namespaces.values()),
             provider=provider,
         )
         self.control_plane_namespace = self.control_plane.namespace

@@ -24,22 +24,11 @@ from meshstack.components.platform import MeshPlatformArgs as _LibraryMeshPlatfo
 from meshstack.errors import ConfigError
 from meshstack.model.app import AppSpec
 from meshstack.model.apps import RenderTarget
+from meshstack.model.base import from_wire
 from meshstack.model.platform import PlatformSpec
 from meshstack.model.refs import GatewayKind, GatewayRef, MeshRef
 
 PACKAGE = "meshstack"
-
-
-def _wire(value: Any) -> Any:
-    """Inputs as the program wrote them: the wire carries every number as a double, so integral
-    floats become ints again (``replicas: 2``, not ``2.0``)."""
-    if isinstance(value, dict):
-        return {k: _wire(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_wire(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 class MeshPlatformArgs(TypedDict):
@@ -72,7 +61,7 @@ class MeshPlatform(pulumi.ComponentResource):
     """In-cluster URL of every enabled addon."""
 
     def __init__(self, name: str, args: MeshPlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        args = _wire(args)
+        args = from_wire(args)
         config: dict[str, Any] = {"environment": args.get("environment")}
         for key in ("mesh", "gateways", "addons"):
             if args.get(key) is not None:
@@ -136,7 +125,7 @@ class MeshApp(pulumi.ComponentResource):
     """The app's versions."""
 
     def __init__(self, name: str, args: MeshAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        args = _wire(args)
+        args = from_wire(args)
         # Maps cross the wire unordered: order by name, or every preview would reorder routes.
         versions = dict(sorted((args.get("versions") or {}).items()))
         config: dict[str, Any] = dict(args.get("spec") or {})

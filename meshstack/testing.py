@@ -174,7 +174,11 @@ def contains_secret(value: Any) -> bool:
 
 
 class MeshMocks(pulumi.runtime.Mocks):
-    """Providers answer with their inputs; generated values are deterministic placeholders."""
+    """Providers answer with their inputs; generated values are deterministic placeholders; the
+    stack's previous outputs (``readStackOutputs``) are ``stack_outputs``."""
+
+    def __init__(self, stack_outputs: Mapping[str, Any] | None = None) -> None:
+        self.stack_outputs = dict(stack_outputs or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
@@ -192,7 +196,9 @@ class MeshMocks(pulumi.runtime.Mocks):
         return (f"{args.name}-id", state)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return ({}, None)
+        if args.token == "pulumi:pulumi:readStackOutputs":
+            return ({"name": args.args.get("name"), "outputs": self.stack_outputs}, [])
+        return ({}, [])
 
 
 class MockCallbacks:
@@ -298,11 +304,13 @@ def run(
     stack: str = "test",
     project: str = PROJECT,
     preview: bool = False,
+    stack_outputs: Mapping[str, Any] | None = None,
 ) -> Recording:
     """Evaluate ``program`` under mocks with ``config`` (keys ``<namespace>:<key>`` or bare keys of
-    ``project``; YAML-style values) and record what it registers."""
+    ``project``; YAML-style values) and record what it registers. ``stack_outputs`` are what the
+    stack recorded last (what ``pulumi:pulumi:readStackOutputs`` answers)."""
     flat, secret_keys = encode_config(config or {}, project)
-    return contextvars.Context().run(_run, stack, project, flat, secret_keys, program, preview)
+    return contextvars.Context().run(_run, stack, project, flat, secret_keys, program, preview, stack_outputs)
 
 
 def run_stack_file(
@@ -318,7 +326,7 @@ def run_stack_file(
         flat, secret_keys = read_stack_config(stack, root, project)
     else:
         flat, secret_keys = encode_config(config, project)
-    return contextvars.Context().run(_run, stack, project, flat, secret_keys, program, preview)
+    return contextvars.Context().run(_run, stack, project, flat, secret_keys, program, preview, None)
 
 
 def _run(
@@ -328,11 +336,13 @@ def _run(
     secret_keys: list[str],
     program: Callable[[], Any],
     preview: bool,
+    stack_outputs: Mapping[str, Any] | None,
 ) -> Recording:
     callbacks = MockCallbacks()
-    monitor = RecordingMonitor(MeshMocks(), callbacks)
+    mocks = MeshMocks(stack_outputs)
+    monitor = RecordingMonitor(mocks, callbacks)
     set_all_config(flat, secret_keys)
-    pulumi.runtime.set_mocks(MeshMocks(), project=project, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     SETTINGS.callbacks = callbacks
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()

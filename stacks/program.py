@@ -6,48 +6,118 @@ stack's config (:func:`read_spec`) or in Python (``StackSpec.for_environment("pr
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from typing import Any
+
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
 from meshstack.components.apps import MeshApps, MeshAppsArgs
+from meshstack.components.k8s import kubernetes_object, object_key
 from meshstack.components.platform import MeshPlatform, MeshPlatformArgs
 from meshstack.errors import ConfigError
+from meshstack.model.rollout.state import RolloutState
 from meshstack.model.stack import StackSpec
+from meshstack.render import platform as platform_render
+from meshstack.render.app import render_apps
+from meshstack.stacks import rollouts
 from meshstack.stacks.config import PREFIX, collect, load_stack_spec
 
 
-def read_spec() -> StackSpec:
-    """The validated stack spec; bad config stops the program before any resource is registered."""
+def read_spec() -> tuple[StackSpec, dict[str, RolloutState]]:
+    """The validated stack spec and the runner's rollout states for this update; bad config stops
+    the program before any resource is registered."""
     flat = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     try:
-        return load_stack_spec(collect(flat))
+        values = collect(flat)
+        explicit = rollouts.parse_states(values.pop(rollouts.STATE_KEY, None))
+        return load_stack_spec(values), explicit
     except ConfigError as err:
         raise pulumi.RunError(str(ConfigError(err.problems, PREFIX))) from None
 
 
-def deploy(spec: StackSpec) -> MeshPlatform:
-    """Register the whole stack: a provider for the cluster, the platform, the apps, the outputs."""
-    provider = k8s.Provider(
+def previous_outputs() -> dict[str, Any]:
+    """The outputs this stack recorded last (read back from its own backend; none for a new stack)."""
+    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    try:
+        result = pulumi.runtime.invoke("pulumi:pulumi:readStackOutputs", {"name": name})
+    except Exception:  # noqa: BLE001 - a stack without a checkpoint has no outputs
+        return {}
+    outputs = (result.value or {}).get("outputs")
+    return dict(outputs) if isinstance(outputs, dict) else {}
+
+
+def _provider(spec: StackSpec) -> k8s.Provider:
+    return k8s.Provider(
         "k8s",
         kubeconfig=spec.kubernetes.kubeconfig,
         context=spec.kubernetes.context,
         delete_unreachable=spec.kubernetes.delete_unreachable,
         enable_server_side_apply=True,
     )
+
+
+def deploy(spec: StackSpec, rollout_states: Mapping[str, RolloutState] | None = None) -> MeshPlatform:
+    """Register the whole stack: a provider for the cluster, the platform, the apps, the outputs.
+    ``rollout_states`` are where the apps' rollouts stand (unset: their start)."""
+    states = dict(rollout_states or {})
+    provider = _provider(spec)
     k8s_opts = pulumi.ResourceOptions(providers=[provider])
     # The platform: control plane, workload namespaces, gateways, addons (docs/platform.md).
     platform = MeshPlatform("platform", MeshPlatformArgs.from_spec(spec), opts=k8s_opts)
     # The apps (docs/apps.md): they wait for what the mesh reference names (istiod, namespaces, gateways).
+    route_urns: dict[str, pulumi.Output[str]] = {}
     if spec.apps.enabled:
-        MeshApps("apps", MeshAppsArgs.from_config(spec.apps, platform.mesh), opts=k8s_opts)
+        apps = MeshApps("apps", MeshAppsArgs.from_config(spec.apps, platform.mesh, states), opts=k8s_opts)
+        route_urns = {name: route.urn for name in states if (route := apps.apps[name].route) is not None}
 
     pulumi.export("environment", spec.environment.value)
     pulumi.export("istioVersion", spec.mesh.version)
     for key, value in platform.outputs.items():
         pulumi.export(key, value)
+    if states:
+        pulumi.export(rollouts.OUTPUT, rollouts.record(spec, states, route_urns))
     return platform
 
 
+#: Set by the rollout runner, together with ``pulumi up --target <that route's URN>``: the program
+#: registers only the route of this app (a rollout step in seconds, whatever the stack's size).
+ROUTE_ONLY = "MESHSTACK_ROUTE_ONLY"
+
+
+def deploy_route(
+    spec: StackSpec, states: Mapping[str, RolloutState], app: str, previous: Mapping[str, Any]
+) -> pulumi.CustomResource:
+    """The route of ``app`` alone, under the same parents and provider as in :func:`deploy` (so the
+    same URN), validated exactly as a full run validates. Only for a targeted update of that route:
+    untargeted resources the program does not register are left as they are. Every output the stack
+    recorded is carried over, the rollouts updated."""
+    if not spec.apps.enabled or app not in spec.apps.apps:
+        raise pulumi.RunError(f"{ROUTE_ONLY}={app}: no such app in this stack")
+    rendered = render_apps(spec.apps, platform_render.mesh_ref(spec), states).apps[app]
+    [manifest] = [m for m in rendered.routes if m["metadata"]["name"] == app]
+    opts = pulumi.ResourceOptions(providers=[_provider(spec)])
+    section = pulumi.ComponentResource("meshstack:apps:MeshApps", "apps", None, opts)
+    component = pulumi.ComponentResource(
+        "meshstack:apps:MeshApp", f"apps-{app}", None, pulumi.ResourceOptions(parent=section)
+    )
+    route = kubernetes_object(object_key(manifest), manifest, pulumi.ResourceOptions(parent=component))
+    for key, value in previous.items():
+        if key != rollouts.OUTPUT:
+            pulumi.export(key, value)
+    recorded = {name: rollouts.route_urn(previous, name) for name in states if name != app}
+    urns = {**{k: pulumi.Output.from_input(v) for k, v in recorded.items() if v}, app: route.urn}
+    pulumi.export(rollouts.OUTPUT, rollouts.record(spec, states, urns))
+    return route
+
+
 def main() -> None:
-    deploy(read_spec())
+    spec, explicit = read_spec()
+    previous = previous_outputs()
+    states = rollouts.current_states(spec, explicit, rollouts.recorded_states(previous))
+    if app := os.environ.get(ROUTE_ONLY):
+        deploy_route(spec, states, app, previous)
+    else:
+        deploy(spec, states)

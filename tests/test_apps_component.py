@@ -72,16 +72,37 @@ def test_mesh_apps_resources_order_and_parents() -> None:
     dr = rec.one(kind="DestinationRule", k8s_name="reviews")
     vs = rec.one(kind="VirtualService", k8s_name="reviews")
     assert rec.depends_on(ns, ready) and rec.depends_on(dep, ready)  # the mesh reference carries the wait
-    assert rec.depends_on(dep, ns)
-    assert rec.depends_on(dr, dep)
-    assert rec.depends_on(vs, dr)
+    assert rec.depends_on(dep, ns) and rec.depends_on(dr, ns)
+    # The route waits for what it sends traffic to; everything else is applied in parallel.
+    assert rec.depends_on(vs, dr) and rec.depends_on(vs, dep)
+    assert not rec.depends_on(dr, dep) and not rec.depends_on(dep, dr)
     authz = rec.one(kind="AuthorizationPolicy", k8s_name="web-0")
-    assert rec.depends_on(authz, rec.one(kind="DestinationRule", k8s_name="web"))
+    assert rec.depends_on(authz, ns) and not rec.depends_on(authz, rec.one(kind="VirtualService", k8s_name="reviews"))
     assert rec.one(kind="EnvoyFilter", k8s_name="web-local-ratelimit")
     app = rec.parent_of(vs)
     assert app is not None and app.type == "meshstack:apps:MeshApp"
     top = rec.parent_of(app)
     assert top is not None and top.type == "meshstack:apps:MeshApps"
+
+
+def test_section_apps_know_their_service_route_and_url() -> None:
+    made: dict[str, MeshApps] = {}
+
+    def body(ready: pulumi.Resource) -> None:
+        made["apps"] = MeshApps(
+            "apps",
+            MeshAppsArgs(
+                mesh=MeshReference(ready=[ready]),
+                apps={"web": web(routes=[HttpRoute.weighted_split({"v1": 90, "v2": 10})])},
+                namespace="shop",
+            ),
+        )
+
+    rec = mocked(body)
+    child = made["apps"].apps["web"]
+    assert (child.service_name, child.url) == ("web", "http://web.shop.svc.cluster.local:8080")
+    assert child.route is not None
+    assert rec.one(kind="VirtualService", k8s_name="web").name == "shop/web"
 
 
 def test_a_standalone_mesh_app_with_typed_canary_authz_and_circuit_breaker() -> None:

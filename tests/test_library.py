@@ -35,8 +35,11 @@ def test_pip_install_of_the_repository_works(tmp_path: Path) -> None:
     sh([str(python), "-m", "pip", "install", "--quiet", str(ROOT)], cwd=tmp_path)
     code = (
         "import importlib.metadata as md, meshstack.components as c, meshstack.model as m;"
-        "print(sorted({f.parts[0] for f in md.files('meshstack') if not f.parts[0].endswith('.dist-info')}));"
+        "print(sorted({f.parts[0] for f in md.files('meshstack') if f.parts[0] != '..' and not f.parts[0].endswith('.dist-info')}));"
         "print(c.MeshPlatform.__name__, c.MeshApp.__name__, m.StackSpec.__name__)"
     )
     out = sh([str(python), "-c", code], cwd=tmp_path).stdout.splitlines()
     assert out == ["['meshstack']", "MeshPlatform MeshApp StackSpec"]
+    # … and the command line (meshstack rollout …) on the virtualenv's PATH.
+    help_text = sh([str(tmp_path / "venv" / "bin" / "meshstack"), "rollout", "--help"], cwd=tmp_path).stdout
+    assert "run" in help_text and "promote" in help_text

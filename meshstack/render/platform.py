@@ -42,6 +42,7 @@ def mesh_ref(spec: PlatformSpec) -> MeshRef:
         pod_security=spec.mesh.pod_security.value,
         network_policies=spec.mesh.network_policies,
         default_deny=spec.mesh.default_deny,
+        prometheus_scrape_interval=spec.addons.prometheus.scrape_interval if spec.addons.prometheus.enabled else None,
     )
 
 

@@ -13,6 +13,7 @@ and renders. :func:`render_apps` does the same for a whole :class:`AppsConfig` s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ from meshstack.model.app import AppSpec
 from meshstack.model.apps import AppsConfig, RenderTarget, target_problems
 from meshstack.model.base import python_path
 from meshstack.model.refs import GatewayKind, GatewayRef, MeshRef
+from meshstack.model.rollout.rollout import analysis_problems
+from meshstack.model.rollout.state import RolloutState
 from meshstack.render import gateway_api, istio_networking, istio_security, network_policies, workload
 from meshstack.render.kube import Manifest
 
@@ -146,6 +149,7 @@ def plan_app(
     *,
     path: str = "app",
     images: frozenset[str] = frozenset(),
+    state: RolloutState | None = None,
 ) -> AppPlan:
     """Validate app ``name`` against the render target and the mesh, then render it.
 
@@ -155,6 +159,10 @@ def plan_app(
     problems: list[tuple[Loc, str]] = list(target_problems(name, spec, target))
     if mesh.is_prod:
         problems += prod.app_problems(spec)
+    if spec.rollout is not None:
+        problems += [
+            (["rollout", *loc], m) for loc, m in analysis_problems(spec.rollout, mesh.prometheus_scrape_interval)
+        ]
     problems += [(["versions", v, "image"], "required (or pass images=...)") for v in missing_images(spec, images)]
     binding = None
     if spec.expose is not None:
@@ -163,7 +171,7 @@ def plan_app(
             problems.append((["expose"], "the mesh has no ingress gateway to expose the app through"))
     if problems:
         raise ConfigError(Problem(_python(path, loc), message) for loc, message in problems)
-    manifests = render_app(name, spec, namespace, target, binding, mesh)
+    manifests = render_app(name, spec.at(state), namespace, target, binding, mesh)
     return AppPlan(manifests, binding.own_gateway if binding is not None else None)
 
 
@@ -182,7 +190,9 @@ def can_expose(config: AppsConfig, mesh: MeshRef) -> bool:
     return config.target is not RenderTarget.ISTIO or mesh.ingress is not None
 
 
-def render_apps(config: AppsConfig, mesh: MeshRef | None = None) -> AppsManifests:
+def render_apps(
+    config: AppsConfig, mesh: MeshRef | None = None, states: Mapping[str, RolloutState] | None = None
+) -> AppsManifests:
     """Every manifest of the section (already validated by :class:`AppsConfig`); raises ConfigError
     (paths under ``apps``) when the mesh cannot serve it (an exposed app and no ingress)."""
     mesh = mesh or MeshRef()
@@ -216,7 +226,7 @@ def render_apps(config: AppsConfig, mesh: MeshRef | None = None) -> AppsManifest
         if binding.own_gateway is not None:
             out.shared.append(binding.own_gateway)
     for name, spec in config.apps.items():
-        out.apps[name] = render_app(name, spec, ns, config.target, binding, mesh)
+        out.apps[name] = render_app(name, spec.at((states or {}).get(name)), ns, config.target, binding, mesh)
     return out
 
 
