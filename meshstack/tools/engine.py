@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -31,7 +32,11 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
+from meshstack.model.stack import StackSpec
+from meshstack.stacks import rollouts as rollout_records
+from meshstack.stacks.config import collect, load_stack_spec
 from meshstack.stacks.stack_file import read_config
+from meshstack.testing import encode_config
 
 ROOT = Path(__file__).resolve().parents[2]
 #: What the program needs at run time; mirrored into the engine's project directory.
@@ -67,6 +72,17 @@ def bootstrap_env() -> dict[str, str]:
     return env
 
 
+_BOOTSTRAP_ENV: dict[str, str] | None = None
+
+
+def _bootstrap_env_once() -> dict[str, str]:
+    """:func:`bootstrap_env`, asked once per process (the rollout runner updates many times)."""
+    global _BOOTSTRAP_ENV  # noqa: PLW0603 - a per-process cache of a subprocess' answer
+    if _BOOTSTRAP_ENV is None:
+        _BOOTSTRAP_ENV = bootstrap_env()
+    return _BOOTSTRAP_ENV
+
+
 class EngineError(RuntimeError):
     """The engine cannot be driven as asked (a refused secret, a missing tool)."""
 
@@ -99,13 +115,18 @@ class Engine:
     #: Extra ``meshstack:`` config merged over the committed stack file (YAML-style values).
     overrides: dict[str, Any] = field(default_factory=dict)
     on_output: Callable[[str], Any] | None = print
+    #: The stack file the engine's stack mirrors (default: the committed ``Pulumi.<stack>.yaml``).
+    stack_file: Path | None = None
+    #: Resource operations in flight at once. The CLI's default is 4 × cores (8 here); most of an
+    #: operation's time is spent awaiting readiness, not on the CPU (docs/benchmarks.md).
+    parallel: int = 64
 
     @property
     def project_dir(self) -> Path:
         return self.state / "project"
 
     def env(self) -> dict[str, str]:
-        env = bootstrap_env()
+        env = dict(_bootstrap_env_once())
         env["PATH"] = os.pathsep.join([env.get("PATH", os.environ.get("PATH", "")), str(ROOT / ".venv" / "bin")])
         env.update(
             {
@@ -117,12 +138,16 @@ class Engine:
         )
         return env
 
+    @property
+    def source_file(self) -> Path:
+        return self.stack_file or ROOT / f"Pulumi.{self.stack_name}.yaml"
+
     def passphrase(self) -> str:
         """``$PULUMI_CONFIG_PASSPHRASE``, or the throwaway local one: only for a dev stack (``make up``).
         A prod stack (by name or environment) without a real secret is refused."""
         if given := os.environ.get("PULUMI_CONFIG_PASSPHRASE"):
             return given
-        environment = read_config(ROOT / f"Pulumi.{self.stack_name}.yaml").get("meshstack:environment")
+        environment = read_config(self.source_file).get("meshstack:environment")
         if self.stack_name == "prod" or environment == "prod":
             raise EngineError(
                 f"stack {self.stack_name!r} is prod: the local passphrase {DEFAULT_PASSPHRASE!r} is for the throwaway "
@@ -133,7 +158,7 @@ class Engine:
 
     def stack_config(self) -> dict[str, Any]:
         """The committed stack config with the machine-specific keys merged over it."""
-        config: dict[str, Any] = read_config(ROOT / f"Pulumi.{self.stack_name}.yaml")
+        config: dict[str, Any] = read_config(self.source_file)
         local: dict[str, Any] = {
             "meshstack:kubernetes": {"kubeconfig": str(self.kubeconfig)},
             # The Python-only credential generator: pulumi-resource-random cannot be built here.
@@ -170,31 +195,86 @@ class Engine:
         lock_down(self.state / "backend")
         return project
 
-    def stack(self) -> auto.Stack:
+    def stack(self, extra_env: Mapping[str, str] | None = None) -> auto.Stack:
         project = self.prepare()
-        env = self.env()
+        env = {**self.env(), **(extra_env or {})}
         opts = auto.LocalWorkspaceOptions(
             work_dir=str(project),
             pulumi_home=env["PULUMI_HOME"],
             env_vars=env,
             secrets_provider="passphrase",
-            pulumi_command=auto.PulumiCommand(
-                root=str(Path(env["PATH"].split(os.pathsep)[0]).parent), skip_version_check=True
-            ),
+            pulumi_command=self.command(),
         )
         return auto.create_or_select_stack(self.stack_name, work_dir=str(project), opts=opts)
 
     # --- operations -----------------------------------------------------------------------------
 
-    def up(self, refresh: bool = False) -> auto.UpResult:
+    def up(
+        self,
+        refresh: bool = False,
+        *,
+        targets: list[str] | None = None,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> auto.UpResult:
         with private_files():
-            return self.stack().up(on_output=self.on_output, refresh=refresh, color="never", suppress_progress=True)
+            return self.stack(extra_env).up(
+                on_output=self.on_output,
+                refresh=refresh,
+                color="never",
+                suppress_progress=True,
+                parallel=self.parallel,
+                target=targets,
+            )
 
     def preview(self, expect_no_changes: bool = False, refresh: bool = False) -> auto.PreviewResult:
         with private_files():
             return self.stack().preview(
-                on_output=self.on_output, expect_no_changes=expect_no_changes, refresh=refresh, diff=True, color="never"
+                on_output=self.on_output,
+                expect_no_changes=expect_no_changes,
+                refresh=refresh,
+                diff=True,
+                color="never",
+                parallel=self.parallel,
             )
+
+    def command(self) -> auto.PulumiCommand:
+        """The Automation API's handle on the engine's CLI (the one :func:`bootstrap_env` puts first)."""
+        root = Path(self.env()["PATH"].split(os.pathsep)[0]).parent
+        return auto.PulumiCommand(root=str(root), skip_version_check=True)
+
+    def targeted_up(self, targets: list[str], extra_env: Mapping[str, str] | None = None) -> dict[str, int]:
+        """``pulumi up --target`` through the Automation API's command runner: what a rollout step
+        runs. ``Stack.up`` also selects the stack and then reads its history and outputs back,
+        decrypting both (about two seconds more a step here, docs/benchmarks.md); a step needs
+        neither. Returns what changed (``{"update": 1}``), from the engine's events (``--json``)."""
+        project = self.prepare()
+        args = ["up", "--yes", "--skip-preview", "--json", "--stack", self.stack_name, "--parallel", str(self.parallel)]
+        for target in targets:
+            args += ["--target", target]
+        with private_files():
+            done = self.command().run(args, str(project), {**self.env(), **(extra_env or {})})
+        changes: dict[str, int] = {}
+        for line in done.stdout.splitlines():  # with --json, up streams the engine's events
+            event = json.loads(line) if line.startswith("{") else {}
+            if summary := event.get("summaryEvent"):
+                changes = _changes(summary.get("resourceChanges") or {})
+            elif (diag := event.get("diagnosticEvent")) and diag.get("severity") != "debug" and self.on_output:
+                self.on_output(f"{diag.get('severity')}: {diag.get('urn', '')} {diag.get('message', '').rstrip()}")
+            elif (outputs := event.get("resOutputsEvent")) and self.on_output:
+                meta = outputs.get("metadata") or {}
+                self.on_output(f"{meta.get('op')} {meta.get('urn')}")
+        return changes
+
+    def outputs(self) -> dict[str, Any]:
+        """The stack's outputs as its backend has them."""
+        return {k: v.value for k, v in self.stack().outputs().items()}
+
+    def spec(self) -> StackSpec:
+        """The stack's spec, from the config the engine hands the program (committed + machine keys)."""
+        flat, _ = encode_config(self.stack_config())
+        values = collect(flat)
+        values.pop(rollout_records.STATE_KEY, None)
+        return load_stack_spec(values)
 
     def preview_refresh(self) -> auto.PreviewResult:
         """A refresh preview: what differs between state and the cluster (drift), nothing written."""
@@ -204,7 +284,9 @@ class Engine:
 
     def destroy(self) -> auto.DestroyResult:
         with private_files():
-            return self.stack().destroy(on_output=self.on_output, color="never", suppress_progress=True)
+            return self.stack().destroy(
+                on_output=self.on_output, color="never", suppress_progress=True, parallel=self.parallel
+            )
 
     def set_overrides(self, **overrides: Any) -> None:
         self.overrides = deep_merge(self.overrides, overrides)
