@@ -43,6 +43,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT_ENTRIES = ("__main__.py", "components", "stacks", "apps", "meshstack", "requirements.txt")
 DEFAULT_STATE = ROOT / ".meshstack"
 DEFAULT_PASSPHRASE = "meshstack-local"
+#: The policy pack every preview and update runs (mandatory for prod, advisory elsewhere).
+POLICY_PACK = ROOT / "policy"
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -120,23 +122,52 @@ class Engine:
     #: Resource operations in flight at once. The CLI's default is 4 × cores (8 here); most of an
     #: operation's time is spent awaiting readiness, not on the CPU (docs/benchmarks.md).
     parallel: int = 64
+    #: Where state lives: a ``pulumi login`` URL (``s3://bucket?region=…``, docs/cd.md). Unset: a
+    #: private local file backend under ``state``.
+    backend: str | None = None
+    #: ``passphrase`` (``$PULUMI_CONFIG_PASSPHRASE``) or a KMS key URL (``awskms://alias/meshstack?region=…``).
+    secrets_provider: str = "passphrase"
+    #: The guardrails (``policy/``): ``mandatory``, ``advisory``, ``off``; unset: mandatory for a prod
+    #: stack (by name or environment), advisory otherwise.
+    enforcement: str | None = None
+    #: Extra environment for the engine and the program (AWS credentials and endpoints, …).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def project_dir(self) -> Path:
         return self.state / "project"
+
+    @property
+    def backend_url(self) -> str:
+        return self.backend or f"file://{self.state / 'backend'}"
 
     def env(self) -> dict[str, str]:
         env = dict(_bootstrap_env_once())
         env["PATH"] = os.pathsep.join([env.get("PATH", os.environ.get("PATH", "")), str(ROOT / ".venv" / "bin")])
         env.update(
             {
-                "PULUMI_BACKEND_URL": f"file://{self.state / 'backend'}",
-                "PULUMI_CONFIG_PASSPHRASE": self.passphrase(),
+                "PULUMI_BACKEND_URL": self.backend_url,
                 "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
                 "KUBECONFIG": str(self.kubeconfig),
+                **self.extra_env,
             }
         )
+        if self.secrets_provider == "passphrase":
+            env["PULUMI_CONFIG_PASSPHRASE"] = self.passphrase()
         return env
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stack_name == "prod" or read_config(self.source_file).get("meshstack:environment") == "prod"
+
+    def policy_args(self) -> dict[str, list[str]]:
+        """``--policy-pack policy/`` with the enforcement of this stack (docs/cd.md#guardrails)."""
+        level = self.enforcement or ("mandatory" if self.is_prod else "advisory")
+        if level == "off":
+            return {}
+        if level not in ("mandatory", "advisory"):
+            raise EngineError(f"enforcement: {level!r} is not one of mandatory, advisory, off")
+        return {"policy_packs": [str(POLICY_PACK)], "policy_pack_configs": [str(POLICY_PACK / "config" / f"{level}.json")]}
 
     @property
     def source_file(self) -> Path:
@@ -147,8 +178,7 @@ class Engine:
         A prod stack (by name or environment) without a real secret is refused."""
         if given := os.environ.get("PULUMI_CONFIG_PASSPHRASE"):
             return given
-        environment = read_config(self.source_file).get("meshstack:environment")
-        if self.stack_name == "prod" or environment == "prod":
+        if self.is_prod:
             raise EngineError(
                 f"stack {self.stack_name!r} is prod: the local passphrase {DEFAULT_PASSPHRASE!r} is for the throwaway "
                 "make-up stack only; set PULUMI_CONFIG_PASSPHRASE (from your secret store) or use a KMS secrets "
@@ -191,8 +221,9 @@ class Engine:
             doc["encryptionsalt"] = existing["encryptionsalt"]
         doc["config"] = self.stack_config()
         stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
-        (self.state / "backend").mkdir(parents=True, exist_ok=True)
-        lock_down(self.state / "backend")
+        if self.backend is None:
+            (self.state / "backend").mkdir(parents=True, exist_ok=True)
+            lock_down(self.state / "backend")
         return project
 
     def stack(self, extra_env: Mapping[str, str] | None = None) -> auto.Stack:
@@ -202,7 +233,7 @@ class Engine:
             work_dir=str(project),
             pulumi_home=env["PULUMI_HOME"],
             env_vars=env,
-            secrets_provider="passphrase",
+            secrets_provider=self.secrets_provider,
             pulumi_command=self.command(),
         )
         return auto.create_or_select_stack(self.stack_name, work_dir=str(project), opts=opts)
@@ -224,6 +255,7 @@ class Engine:
                 suppress_progress=True,
                 parallel=self.parallel,
                 target=targets,
+                **self.policy_args(),
             )
 
     def preview(self, expect_no_changes: bool = False, refresh: bool = False) -> auto.PreviewResult:
@@ -235,6 +267,7 @@ class Engine:
                 diff=True,
                 color="never",
                 parallel=self.parallel,
+                **self.policy_args(),
             )
 
     def command(self) -> auto.PulumiCommand:
@@ -251,6 +284,9 @@ class Engine:
         args = ["up", "--yes", "--skip-preview", "--json", "--stack", self.stack_name, "--parallel", str(self.parallel)]
         for target in targets:
             args += ["--target", target]
+        policy = self.policy_args()
+        for pack, config in zip(policy.get("policy_packs", []), policy.get("policy_pack_configs", []), strict=True):
+            args += ["--policy-pack", pack, "--policy-pack-config", config]
         with private_files():
             done = self.command().run(args, str(project), {**self.env(), **(extra_env or {})})
         changes: dict[str, int] = {}
