@@ -160,14 +160,14 @@ class Engine:
     def is_prod(self) -> bool:
         return self.stack_name == "prod" or read_config(self.source_file).get("meshstack:environment") == "prod"
 
-    def policy_args(self) -> dict[str, list[str]]:
-        """``--policy-pack policy/`` with the enforcement of this stack (docs/cd.md#guardrails)."""
+    def policy(self) -> tuple[list[str], list[str]]:
+        """``--policy-pack policy/`` and its config for this stack's enforcement (docs/cd.md#guardrails)."""
         level = self.enforcement or ("mandatory" if self.is_prod else "advisory")
         if level == "off":
-            return {}
+            return [], []
         if level not in ("mandatory", "advisory"):
             raise EngineError(f"enforcement: {level!r} is not one of mandatory, advisory, off")
-        return {"policy_packs": [str(POLICY_PACK)], "policy_pack_configs": [str(POLICY_PACK / "config" / f"{level}.json")]}
+        return [str(POLICY_PACK)], [str(POLICY_PACK / "config" / f"{level}.json")]
 
     @property
     def source_file(self) -> Path:
@@ -247,6 +247,7 @@ class Engine:
         targets: list[str] | None = None,
         extra_env: Mapping[str, str] | None = None,
     ) -> auto.UpResult:
+        packs, configs = self.policy()
         with private_files():
             return self.stack(extra_env).up(
                 on_output=self.on_output,
@@ -255,10 +256,12 @@ class Engine:
                 suppress_progress=True,
                 parallel=self.parallel,
                 target=targets,
-                **self.policy_args(),
+                policy_packs=packs,
+                policy_pack_configs=configs,
             )
 
     def preview(self, expect_no_changes: bool = False, refresh: bool = False) -> auto.PreviewResult:
+        packs, configs = self.policy()
         with private_files():
             return self.stack().preview(
                 on_output=self.on_output,
@@ -267,7 +270,8 @@ class Engine:
                 diff=True,
                 color="never",
                 parallel=self.parallel,
-                **self.policy_args(),
+                policy_packs=packs,
+                policy_pack_configs=configs,
             )
 
     def command(self) -> auto.PulumiCommand:
@@ -284,8 +288,7 @@ class Engine:
         args = ["up", "--yes", "--skip-preview", "--json", "--stack", self.stack_name, "--parallel", str(self.parallel)]
         for target in targets:
             args += ["--target", target]
-        policy = self.policy_args()
-        for pack, config in zip(policy.get("policy_packs", []), policy.get("policy_pack_configs", []), strict=True):
+        for pack, config in zip(*self.policy(), strict=True):
             args += ["--policy-pack", pack, "--policy-pack-config", config]
         with private_files():
             done = self.command().run(args, str(project), {**self.env(), **(extra_env or {})})
