@@ -22,18 +22,18 @@ from meshstack.model.rollout.state import RolloutState
 from meshstack.model.stack import StackSpec
 from meshstack.render import platform as platform_render
 from meshstack.render.app import render_apps
-from meshstack.stacks import rollouts
+from meshstack.stacks import release, rollouts
 from meshstack.stacks.config import PREFIX, collect, load_stack_spec
 
 
-def read_spec() -> tuple[StackSpec, dict[str, RolloutState]]:
-    """The validated stack spec and the runner's rollout states for this update; bad config stops
-    the program before any resource is registered."""
+def read_spec() -> tuple[StackSpec, dict[str, RolloutState], dict[str, Any]]:
+    """The validated stack spec, the runner's rollout states for this update, and the raw config
+    values; bad config stops the program before any resource is registered."""
     flat = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     try:
         values = collect(flat)
         explicit = rollouts.parse_states(values.pop(rollouts.STATE_KEY, None))
-        return load_stack_spec(values), explicit
+        return load_stack_spec(values), explicit, values
     except ConfigError as err:
         raise pulumi.RunError(str(ConfigError(err.problems, PREFIX))) from None
 
@@ -114,10 +114,14 @@ def deploy_route(
 
 
 def main() -> None:
-    spec, explicit = read_spec()
+    spec, explicit, values = read_spec()
     previous = previous_outputs()
     states = rollouts.current_states(spec, explicit, rollouts.recorded_states(previous))
     if app := os.environ.get(ROUTE_ONLY):
         deploy_route(spec, states, app, previous)
-    else:
-        deploy(spec, states)
+        return
+    deploy(spec, states)
+    # What this stack runs, for `meshstack promote` to read back from its state (docs/cd.md).
+    pulumi.export(release.OUTPUT, release.record(values))
+    if spec.promotion is not None:
+        pulumi.export(release.PROMOTION_OUTPUT, spec.promotion.to_config())

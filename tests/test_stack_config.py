@@ -63,7 +63,7 @@ def test_pulumi_string_encoding_is_decoded() -> None:
     [
         pytest.param(
             {"colour": "blue"},
-            "meshstack:colour: unknown key; allowed keys are addons, apps, environment, gateways, kubernetes, mesh, namespaces, secrets",
+            "meshstack:colour: unknown key; allowed keys are addons, apps, environment, gateways, kubernetes, mesh, namespaces, promotion, secrets",
             id="unknown-top-level-key",
         ),
         pytest.param(

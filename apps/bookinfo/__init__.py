@@ -30,6 +30,7 @@ from meshstack.model import (
     Version,
 )
 from meshstack.model.base import Model
+from meshstack.model.release import RELEASE
 
 SERVICES = ("productpage", "details", "reviews", "ratings")
 VERSIONS = {"productpage": ("v1",), "details": ("v1",), "reviews": ("v1", "v2", "v3"), "ratings": ("v1",)}
@@ -59,22 +60,27 @@ class BookinfoConfig(Model):
     """``apps.bookinfo``: Bookinfo in the apps namespace, one scenario at a time."""
 
     scenario: BookinfoScenario = Field(
-        BookinfoScenario.DEFAULT, strict=False, description="Traffic-management task preset. Default: default."
+        BookinfoScenario.DEFAULT,
+        strict=False,
+        description="Traffic-management task preset. Default: default.",
+        json_schema_extra=RELEASE,
     )
     mtls: bool = Field(False, description="DestinationRules with tls ISTIO_MUTUAL (destination-rule-all-mtls).")
     expose: bool = Field(True, description="Serve productpage's documented paths through the ingress gateway.")
     image_registry: str = Field("docker.io/istio", min_length=1, pattern=r"^[a-z0-9][a-z0-9./:-]*$")
-    image_tag: str = Field("1.20.3", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    image_tag: str = Field("1.20.3", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", json_schema_extra=RELEASE)
     replicas: int = Field(1, ge=0, le=100, description="Pods per version. Default: 1.")
     authorization: bool = Field(
         True,
         description="Each service admits only its callers (details and reviews: productpage; ratings: reviews), "
         "by mTLS identity: what a default-deny mesh needs. Default: true.",
+        json_schema_extra=RELEASE,
     )
     weights: dict[str, dict[str, int]] = Field(
         default_factory=dict,
         description="Weighted split per service, replacing the scenario's routes for that service, "
         "e.g. {reviews: {v1: 90, v2: 10}} to move a canary one step. Default: none (the scenario decides).",
+        json_schema_extra=RELEASE,
     )
 
     @model_validator(mode="after")

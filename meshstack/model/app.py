@@ -29,6 +29,7 @@ from meshstack.model.policy.rate_limit import LocalRateLimit
 from meshstack.model.policy.request_authentication import RequestAuthentication
 from meshstack.model.policy.route import Destination, HttpRoute
 from meshstack.model.probe import Probe
+from meshstack.model.release import RELEASE
 from meshstack.model.resources import Resources
 from meshstack.model.rollout.rollout import Rollout
 from meshstack.model.rollout.state import RolloutState
@@ -103,15 +104,22 @@ class Version(Model):
         None,
         description="Container image. Required in stack config; in Python it may instead come from another "
         "resource (MeshAppArgs.images).",
+        json_schema_extra=RELEASE,
     )
     replicas: int = Field(1, ge=0, le=1000, description="Pods. Default: 1.")
     env: dict[EnvName, str] = Field(default_factory=dict, description="Environment variables. Default: none.")
     resources: Resources = Field(default=DEFAULT_RESOURCES, description="Default: 100m/128Mi requests, 256Mi limit.")
-    security: PodSecurity = Field(default_factory=PodSecurity, description="Default: hardened (see PodSecurity).")
-    writable_paths: list[MountPath] = Field(
-        default_factory=list, description="emptyDir mounts for a read-only root filesystem. Default: none."
+    security: PodSecurity = Field(
+        default_factory=PodSecurity, description="Default: hardened (see PodSecurity).", json_schema_extra=RELEASE
     )
-    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, description="Extra pod labels. Default: none.")
+    writable_paths: list[MountPath] = Field(
+        default_factory=list,
+        description="emptyDir mounts for a read-only root filesystem. Default: none.",
+        json_schema_extra=RELEASE,
+    )
+    labels: dict[LabelKey, LabelValue] = Field(
+        default_factory=dict, description="Extra pod labels. Default: none.", json_schema_extra=RELEASE
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -127,34 +135,55 @@ class AppSpec(Model):
     """A service of the mesh and its policies (route + resilience + security), all optional."""
 
     ports: list[ServicePort] = Field(
-        default_factory=lambda: [ServicePort(port=8080)], min_length=1, description="Default: http 8080."
+        default_factory=lambda: [ServicePort(port=8080)],
+        min_length=1,
+        description="Default: http 8080.",
+        json_schema_extra=RELEASE,
     )
     versions: dict[str, Version] = Field(
         min_length=1, description="Deployments by version name (a DNS label: v1, v2 …)."
     )
-    service_account: Name | None = Field(None, description="ServiceAccount name. Default: the app name.")
+    service_account: Name | None = Field(
+        None, description="ServiceAccount name. Default: the app name.", json_schema_extra=RELEASE
+    )
     probe: Probe = Field(
-        default_factory=Probe, description="Readiness and liveness check. Default: TCP on the first port."
+        default_factory=Probe,
+        description="Readiness and liveness check. Default: TCP on the first port.",
+        json_schema_extra=RELEASE,
     )
     # routing
     routes: list[HttpRoute] = Field(
-        default_factory=list, description="Ordered HTTP routes. Default: none (all versions)."
+        default_factory=list,
+        description="Ordered HTTP routes. Default: none (all versions).",
+        json_schema_extra=RELEASE,
     )
-    blue_green: BlueGreen | None = Field(None, description="Blue/green switch (instead of routes).")
+    blue_green: BlueGreen | None = Field(
+        None, description="Blue/green switch (instead of routes).", json_schema_extra=RELEASE
+    )
     rollout: Rollout | None = Field(
-        None, description="Progressive delivery from a stable to a canary version (meshstack rollout run)."
+        None,
+        description="Progressive delivery from a stable to a canary version (meshstack rollout run).",
+        json_schema_extra=RELEASE,
     )
     expose: Exposure | None = Field(None, description="Paths served by the ingress gateway. Default: mesh-only.")
     # resilience (DestinationRule)
-    load_balancer: LoadBalancer | None = Field(None, description="Default: Istio's (LEAST_REQUEST).")
-    circuit_breaker: CircuitBreaker | None = Field(None, description="Default: none.")
+    load_balancer: LoadBalancer | None = Field(
+        None, description="Default: Istio's (LEAST_REQUEST).", json_schema_extra=RELEASE
+    )
+    circuit_breaker: CircuitBreaker | None = Field(None, description="Default: none.", json_schema_extra=RELEASE)
     locality_failover: LocalityFailover | None = Field(None, description="Default: none.")
     tls: ClientTls | None = Field(None, description="Client TLS towards the app. Default: Istio auto mTLS.")
     # security
     peer_authentication: PeerAuthentication | None = Field(None, description="Default: the namespace's/mesh's.")
-    authorization: list[AuthorizationPolicy] = Field(default_factory=list, description="Default: none.")
-    request_authentication: RequestAuthentication | None = Field(None, description="JWT. Default: none.")
-    rate_limit: LocalRateLimit | None = Field(None, description="Local rate limit. Default: none.")
+    authorization: list[AuthorizationPolicy] = Field(
+        default_factory=list, description="Default: none.", json_schema_extra=RELEASE
+    )
+    request_authentication: RequestAuthentication | None = Field(
+        None, description="JWT. Default: none.", json_schema_extra=RELEASE
+    )
+    rate_limit: LocalRateLimit | None = Field(
+        None, description="Local rate limit. Default: none.", json_schema_extra=RELEASE
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -13,6 +13,7 @@ from meshstack.errors import fail, fail_all
 from meshstack.model.base import Model, Name, PositiveInt
 from meshstack.model.external_service import ExternalService
 from meshstack.model.profile import Profile, ProfileName
+from meshstack.model.release import MESH_RELEASE
 from meshstack.model.resources import Resources
 from meshstack.model.revision import DEFAULT_TAG, VERSION_PATTERN, InstalledRevision, Revision, version_tuple
 from meshstack.model.tls import MtlsMode
@@ -126,6 +127,7 @@ class MeshConfig(Model):
         pattern=VERSION_PATTERN,
         description="allowed: an Istio release such as 1.30.0 (the chart version of base, i.e. the CRDs, and of "
         "every revision that does not name its own)",
+        json_schema_extra=MESH_RELEASE,
     )
     chart_repository: ChartRepository = Field(
         ISTIO_CHART_REPOSITORY,

@@ -23,6 +23,7 @@ from meshstack.model.kubernetes import KubernetesConfig
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.namespace import WorkloadNamespace
 from meshstack.model.platform import PlatformSpec
+from meshstack.model.promotion import Promotion
 from meshstack.model.rollout.rollout import analysis_problems
 from meshstack.model.secrets import SecretsConfig
 
@@ -32,6 +33,9 @@ class StackSpec(PlatformSpec):
 
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
     apps: AppsConfig = Field(default_factory=AppsConfig)
+    promotion: Promotion | None = Field(
+        None, description="Where this stack's release came from (written by `meshstack promote`, docs/cd.md)."
+    )
 
     @classmethod
     def for_environment(

@@ -24,8 +24,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from pulumi import automation as auto
 from meshstack.model.stack import StackSpec
 from meshstack.stacks import rollouts as rollout_records
 from meshstack.stacks.config import collect, load_stack_spec
+from meshstack.stacks.release import COMMIT_ENV
 from meshstack.stacks.stack_file import read_config
 from meshstack.testing import encode_config
 
@@ -89,6 +92,19 @@ class EngineError(RuntimeError):
     """The engine cannot be driven as asked (a refused secret, a missing tool)."""
 
 
+@cache
+def git_commit() -> str | None:
+    """The commit of this checkout (recorded with each update's release, docs/cd.md), if it is one."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except OSError:
+        return None
+    commit = done.stdout.strip()
+    return commit if done.returncode == 0 and commit else None
+
+
 @contextlib.contextmanager
 def private_files() -> Iterator[None]:
     """Files the engine writes meanwhile (checkpoints, backups, history) are 0600, directories 0700."""
@@ -111,7 +127,9 @@ class Engine:
     """One stack of the program on one cluster, driven through the Automation API."""
 
     stack_name: str
-    kubeconfig: Path
+    #: The cluster's kubeconfig. None: the stack's own ``meshstack:kubernetes`` (EKS, a path) or
+    #: the ambient one.
+    kubeconfig: Path | None
     charts: Path | None
     state: Path = DEFAULT_STATE
     #: Extra ``meshstack:`` config merged over the committed stack file (YAML-style values).
@@ -148,7 +166,8 @@ class Engine:
             {
                 "PULUMI_BACKEND_URL": self.backend_url,
                 "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
-                "KUBECONFIG": str(self.kubeconfig),
+                **({"KUBECONFIG": str(self.kubeconfig)} if self.kubeconfig else {}),
+                **({COMMIT_ENV: commit} if (commit := git_commit()) else {}),
                 **self.extra_env,
             }
         )
@@ -190,10 +209,11 @@ class Engine:
         """The committed stack config with the machine-specific keys merged over it."""
         config: dict[str, Any] = read_config(self.source_file)
         local: dict[str, Any] = {
-            "meshstack:kubernetes": {"kubeconfig": str(self.kubeconfig)},
             # The Python-only credential generator: pulumi-resource-random cannot be built here.
             "meshstack:secrets": {"generator": "builtin"},
         }
+        if self.kubeconfig is not None:
+            local["meshstack:kubernetes"] = {"kubeconfig": str(self.kubeconfig)}
         if self.charts is not None:
             local["meshstack:mesh"] = {"chartRepository": str(self.charts)}
         layers = [local, {f"meshstack:{k}": v for k, v in self.overrides.items()}]
@@ -246,25 +266,43 @@ class Engine:
         *,
         targets: list[str] | None = None,
         extra_env: Mapping[str, str] | None = None,
+        wait_lock: float = 0,
+        on_event: Callable[[auto.EngineEvent], Any] | None = None,
     ) -> auto.UpResult:
+        """``pulumi up``. A stack locked by another update fails fast (:class:`StackLocked`), or is
+        retried every few seconds for up to ``wait_lock`` seconds."""
         packs, configs = self.policy()
-        with private_files():
-            return self.stack(extra_env).up(
-                on_output=self.on_output,
-                refresh=refresh,
-                color="never",
-                suppress_progress=True,
-                parallel=self.parallel,
-                target=targets,
-                policy_packs=packs,
-                policy_pack_configs=configs,
-            )
+        deadline = time.monotonic() + wait_lock
+        while True:
+            try:
+                with private_files(), locked_as_error(self.stack_name):
+                    return self.stack(extra_env).up(
+                        on_output=self.on_output,
+                        on_event=on_event,
+                        refresh=refresh,
+                        color="never",
+                        suppress_progress=True,
+                        parallel=self.parallel,
+                        target=targets,
+                        policy_packs=packs,
+                        policy_pack_configs=configs,
+                    )
+            except StackLocked:
+                if time.monotonic() + LOCK_RETRY_SECONDS > deadline:
+                    raise
+                time.sleep(LOCK_RETRY_SECONDS)
 
-    def preview(self, expect_no_changes: bool = False, refresh: bool = False) -> auto.PreviewResult:
+    def preview(
+        self,
+        expect_no_changes: bool = False,
+        refresh: bool = False,
+        on_event: Callable[[auto.EngineEvent], Any] | None = None,
+    ) -> auto.PreviewResult:
         packs, configs = self.policy()
         with private_files():
             return self.stack().preview(
                 on_output=self.on_output,
+                on_event=on_event,
                 expect_no_changes=expect_no_changes,
                 refresh=refresh,
                 diff=True,
@@ -315,11 +353,43 @@ class Engine:
         values.pop(rollout_records.STATE_KEY, None)
         return load_stack_spec(values)
 
-    def preview_refresh(self) -> auto.PreviewResult:
+    def preview_refresh(self, on_event: Callable[[auto.EngineEvent], Any] | None = None) -> auto.RefreshResult:
         """A refresh preview: what differs between state and the cluster (drift), nothing written."""
-        stack = self.stack()
-        result = stack.refresh(preview_only=True, on_output=self.on_output, color="never")
-        return result  # type: ignore[return-value]
+        return self.stack().refresh(preview_only=True, on_output=self.on_output, on_event=on_event, color="never")
+
+    def exists(self) -> bool:
+        """Whether the backend has this stack (a first deployment has none)."""
+        self.prepare()
+        env = self.env()
+        done = self.command().run(["stack", "ls", "--json"], str(self.project_dir), env)
+        return any(entry.get("name", "").split("/")[-1] == self.stack_name for entry in json.loads(done.stdout or "[]"))
+
+    def last_update(self) -> auto.UpdateSummary | None:
+        """The stack's latest update (its number is ``version``), or None before the first."""
+        history = self.stack().history(page_size=1, show_secrets=False)
+        return history[0] if history else None
+
+    def recover(self) -> dict[str, Any]:
+        """After a job was killed mid-update: release its lock (``pulumi cancel``) and clear the
+        creates it left pending (``pulumi refresh --clear-pending-creates``: resources it had
+        started creating are looked up in the cluster, not forgotten). Only when that job is
+        known dead: the lock is what keeps two updates apart. docs/cd.md#a-killed-job."""
+        project = self.prepare()
+        env = self.env()
+        done: dict[str, Any] = {"lock": "none", "pending": 0}
+        try:
+            self.command().run(["cancel", "--yes", "--stack", self.stack_name], str(project), env)
+            done["lock"] = "released"
+        except auto.errors.CommandError as err:
+            if "currently locked" not in str(err) and "no update" not in str(err).lower():
+                done["lock"] = f"unchanged: {str(err).strip().splitlines()[-1]}"
+        pending = (self.stack().export_stack().deployment or {}).get("pending_operations") or []
+        done["pending"] = len(pending)
+        if pending:
+            args = ["refresh", "--yes", "--skip-preview", "--clear-pending-creates", "--stack", self.stack_name]
+            with private_files():
+                self.command().run(args, str(project), env, on_output=self.on_output)
+        return done
 
     def destroy(self) -> auto.DestroyResult:
         with private_files():
@@ -329,6 +399,42 @@ class Engine:
 
     def set_overrides(self, **overrides: Any) -> None:
         self.overrides = deep_merge(self.overrides, overrides)
+
+
+#: Seconds between tries of an update waiting for another one's lock.
+LOCK_RETRY_SECONDS = 5.0
+
+
+class StackLocked(EngineError):
+    """Another update holds the stack's lock (DIY backends fail fast instead of waiting)."""
+
+
+@contextlib.contextmanager
+def locked_as_error(stack: str) -> Iterator[None]:
+    """Turn the engine's lock refusal into :class:`StackLocked` with what to do about it."""
+    try:
+        yield
+    except auto.errors.CommandError as err:
+        if "currently locked" in str(err):
+            raise StackLocked(
+                f"stack {stack} is locked by another update (another pipeline job, or one that was killed). "
+                "Wait for it (--wait-lock SECONDS), or, once that job is known dead, run "
+                f"`meshstack recover --stack {stack}`"
+            ) from err
+        raise
+
+
+def changed_resources(events: list[auto.EngineEvent]) -> list[dict[str, str]]:
+    """``[{op, urn, type}]`` of the steps a preview or update planned, without same/read."""
+    steps: list[dict[str, str]] = []
+    for event in events:
+        pre = event.resource_pre_event
+        if pre is None:
+            continue
+        op = str(getattr(pre.metadata.op, "value", pre.metadata.op))
+        if op not in ("same", "read"):
+            steps.append({"op": op, "urn": pre.metadata.urn, "type": pre.metadata.type})
+    return steps
 
 
 def _changes(summary: Mapping[Any, int]) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""The ``meshstack`` command line.
+"""``meshstack rollout``: progressive delivery of an app's canary, gated on Prometheus.
 
     meshstack rollout run     --stack dev --app reviews     start the app's rollout, or go on
     meshstack rollout status  --stack dev --app reviews     where it stands
@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -25,17 +25,27 @@ from kubernetes import client, config
 from rich.console import Console
 from rich.table import Table
 
+from meshstack.cli.options import (
+    DEFAULT_STATE,
+    BackendOpt,
+    ChartsOpt,
+    JsonOpt,
+    KubeconfigOpt,
+    SecretsOpt,
+    StackFileOpt,
+    StackOpt,
+    StateOpt,
+    engine,
+)
 from meshstack.errors import ConfigError
-from meshstack.tools.engine import DEFAULT_STATE, Engine, EngineError
+from meshstack.tools.engine import Engine, EngineError
 from meshstack.tools.events import Event, Sink, fan_out, json_lines, webhook
 from meshstack.tools.lease import LeaseHeld, RolloutLease
 from meshstack.tools.prometheus import Prometheus
 from meshstack.tools.rollout import Outcome, Runner
 from meshstack.tools.rollout_stack import EngineStack, NoRollout
 
-app = typer.Typer(help="meshstack: the Istio service mesh as code.", no_args_is_help=True, add_completion=False)
 rollout_app = typer.Typer(help="Progressive delivery of an app's canary, gated on Prometheus.", no_args_is_help=True)
-app.add_typer(rollout_app, name="rollout")
 
 
 class Command(StrEnum):
@@ -45,45 +55,14 @@ class Command(StrEnum):
     ABORT = "abort"
 
 
-StackOpt = Annotated[str, typer.Option("--stack", help="The stack (Pulumi.<stack>.yaml).")]
 AppOpt = Annotated[str, typer.Option("--app", help="The app whose rollout to drive.")]
-KubeconfigOpt = Annotated[
-    Path | None, typer.Option("--kubeconfig", help="The cluster's kubeconfig. Default: $KUBECONFIG.")
-]
-ChartsOpt = Annotated[
-    Path | None, typer.Option("--charts", help="A local Istio chart directory (air-gapped; scripts/istio_charts.sh).")
-]
-StateOpt = Annotated[Path, typer.Option("--state", help="The engine's working directory (local file backend).")]
-StackFileOpt = Annotated[
-    Path | None, typer.Option("--stack-file", help="The stack file. Default: Pulumi.<stack>.yaml of the project.")
-]
 PrometheusOpt = Annotated[
     str | None,
     typer.Option(
         "--prometheus", help="Prometheus's URL (e.g. a port-forward of the addon). Default: $MESHSTACK_PROMETHEUS_URL."
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON event per line (for pipelines).")]
 WebhookOpt = Annotated[str | None, typer.Option("--webhook", help="POST each event as JSON to this URL.")]
-
-
-def _engine(
-    stack: str, kubeconfig: Path | None, charts: Path | None, state: Path, stack_file: Path | None = None
-) -> Engine:
-    kube = kubeconfig or (Path(os.environ["KUBECONFIG"]) if os.environ.get("KUBECONFIG") else None)
-    if kube is None:
-        raise typer.BadParameter("give --kubeconfig or set $KUBECONFIG", param_hint="--kubeconfig")
-    engine = Engine(
-        stack,
-        kube.resolve(),
-        charts.resolve() if charts else None,
-        state.resolve(),
-        on_output=None,
-        stack_file=stack_file.resolve() if stack_file else None,
-    )
-    if os.environ.get("MESHSTACK_SECRETS_GENERATOR"):
-        engine.set_overrides(secrets={"generator": os.environ["MESHSTACK_SECRETS_GENERATOR"]})
-    return engine
 
 
 class LiveView:
@@ -128,19 +107,21 @@ def _sinks(json_out: bool, hook: str | None) -> Sink:
     return fan_out(*sinks)
 
 
-def _drive(command: Command, stack: str, app_name: str, kubeconfig: Path | None, charts: Path | None, state: Path,
-           prometheus: str | None, json_out: bool, hook: str | None, stack_file: Path | None) -> None:  # fmt: skip
+def _drive(command: Command, make: Callable[[], Engine], app_name: str, prometheus: str | None, json_out: bool,
+           hook: str | None) -> None:  # fmt: skip
     url = prometheus or os.environ.get("MESHSTACK_PROMETHEUS_URL")
     if not url and command is not Command.ABORT:
         raise typer.BadParameter("give --prometheus or set $MESHSTACK_PROMETHEUS_URL", param_hint="--prometheus")
     try:
-        engine = _engine(stack, kubeconfig, charts, state, stack_file)
-        runner = Runner(EngineStack(engine), app_name, Prometheus(url or "http://127.0.0.1:9"), _sinks(json_out, hook))
+        eng = make()
+        if eng.kubeconfig is None:
+            raise EngineError("the runner reads routes back from the API server: give --kubeconfig or set $KUBECONFIG")
+        runner = Runner(EngineStack(eng), app_name, Prometheus(url or "http://127.0.0.1:9"), _sinks(json_out, hook))
     except (ConfigError, NoRollout, EngineError, FileNotFoundError) as err:
         typer.echo(f"meshstack: {err}", err=True)
         raise typer.Exit(Outcome.BAD_INPUT) from None
     lease = RolloutLease(
-        client.CoordinationV1Api(config.new_client_from_config(str(engine.kubeconfig))), runner.namespace, app_name
+        client.CoordinationV1Api(config.new_client_from_config(str(eng.kubeconfig))), runner.namespace, app_name
     )
     try:
         lease.acquire()
@@ -163,44 +144,43 @@ def _drive(command: Command, stack: str, app_name: str, kubeconfig: Path | None,
     raise typer.Exit(int(outcome))
 
 
-@rollout_app.command("run")
-def run(stack: StackOpt, app_name: AppOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt = None, stack_file: StackFileOpt = None,
-        state: StateOpt = DEFAULT_STATE, prometheus: PrometheusOpt = None, json_out: JsonOpt = False,
-        hook: WebhookOpt = None) -> None:  # fmt: skip
-    """Start the app's rollout, or go on from where it stands."""
-    _drive(Command.RUN, stack, app_name, kubeconfig, charts, state, prometheus, json_out, hook, stack_file)
+def _command(command: Command, doc: str) -> Callable[..., None]:
+    def drive(stack: StackOpt, app_name: AppOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt = None,
+              stack_file: StackFileOpt = None, state: StateOpt = DEFAULT_STATE, backend: BackendOpt = None,
+              secrets_provider: SecretsOpt = "passphrase", prometheus: PrometheusOpt = None, json_out: JsonOpt = False,
+              hook: WebhookOpt = None) -> None:  # fmt: skip
+        def make() -> Engine:
+            return engine(stack, kubeconfig, charts, state, stack_file, backend, secrets_provider)
+
+        _drive(command, make, app_name, prometheus, json_out, hook)
+
+    drive.__doc__ = doc
+    return drive
 
 
-@rollout_app.command("resume")
-def resume(stack: StackOpt, app_name: AppOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt = None, stack_file: StackFileOpt = None,
-           state: StateOpt = DEFAULT_STATE, prometheus: PrometheusOpt = None, json_out: JsonOpt = False,
-           hook: WebhookOpt = None) -> None:  # fmt: skip
-    """After a kill or a hold: re-apply the last recorded step, then go on (or roll back past the deadline)."""
-    _drive(Command.RESUME, stack, app_name, kubeconfig, charts, state, prometheus, json_out, hook, stack_file)
-
-
-@rollout_app.command("promote")
-def promote(stack: StackOpt, app_name: AppOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt = None, stack_file: StackFileOpt = None,
-            state: StateOpt = DEFAULT_STATE, prometheus: PrometheusOpt = None, json_out: JsonOpt = False,
-            hook: WebhookOpt = None) -> None:  # fmt: skip
-    """Take a paused rollout past its gate (or hold) to the next step, then go on."""
-    _drive(Command.PROMOTE, stack, app_name, kubeconfig, charts, state, prometheus, json_out, hook, stack_file)
-
-
-@rollout_app.command("abort")
-def abort(stack: StackOpt, app_name: AppOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt = None, stack_file: StackFileOpt = None,
-          state: StateOpt = DEFAULT_STATE, json_out: JsonOpt = False, hook: WebhookOpt = None) -> None:  # fmt: skip
-    """Roll back now: traffic to the stable version, then the canary scaled down."""
-    _drive(Command.ABORT, stack, app_name, kubeconfig, charts, state, None, json_out, hook, stack_file)
+rollout_app.command("run")(_command(Command.RUN, "Start the app's rollout, or go on from where it stands."))
+rollout_app.command("resume")(
+    _command(
+        Command.RESUME,
+        "After a kill or a hold: re-apply the last recorded step, then go on (or roll back past the deadline).",
+    )
+)
+rollout_app.command("promote")(
+    _command(Command.PROMOTE, "Take a paused rollout past its gate (or hold) to the next step, then go on.")
+)
+rollout_app.command("abort")(
+    _command(Command.ABORT, "Roll back now: traffic to the stable version, then the canary scaled down.")
+)
 
 
 @rollout_app.command("status")
 def status(stack: StackOpt, app_name: AppOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt = None, stack_file: StackFileOpt = None,
-           state: StateOpt = DEFAULT_STATE, json_out: JsonOpt = False) -> None:  # fmt: skip
+           state: StateOpt = DEFAULT_STATE, backend: BackendOpt = None, secrets_provider: SecretsOpt = "passphrase",
+           json_out: JsonOpt = False) -> None:  # fmt: skip
     """Where the app's rollout stands, as the stack recorded it."""
     try:
         runner = Runner(
-            EngineStack(_engine(stack, kubeconfig, charts, state, stack_file)),
+            EngineStack(engine(stack, kubeconfig, charts, state, stack_file, backend, secrets_provider)),
             app_name,
             Prometheus("http://127.0.0.1:9"),
             lambda _: None,
@@ -216,11 +196,3 @@ def status(stack: StackOpt, app_name: AppOpt, kubeconfig: KubeconfigOpt = None, 
     for key in ("phase", "step", "plan", "weights", "failures", "reason"):
         table.add_row(key, str(info[key]))
     Console().print(table)
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

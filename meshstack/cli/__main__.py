@@ -1,0 +1,3 @@
+from meshstack.cli import main
+
+main()
