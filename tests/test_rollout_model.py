@@ -136,7 +136,9 @@ def weights(spec: AppSpec) -> list[list[tuple[str, int | None]]]:
 
 def test_what_each_position_renders() -> None:
     rollout = Rollout.canary_by_steps("v1", "v2", [5, 25, 100], after_promotion="remove")  # type: ignore[arg-type]
-    spec, fp = app(rollout), rollout.fingerprint
+    spec = app(rollout)
+    assert spec.rollout is not None
+    fp = spec.rollout.fingerprint
     assert weights(spec.at(None)) == [[("v1", None)]]
     assert weights(spec.at(RolloutState(phase=Phase.PROGRESSING, step=1, fingerprint=fp))) == [[("v1", 75), ("v2", 25)]]
     promoted = RolloutState(phase=Phase.PROMOTED, step=2, fingerprint=fp)
@@ -147,6 +149,11 @@ def test_what_each_position_renders() -> None:
     assert weights(spec.at(rolled_back)) == [[("v1", None)]] and spec.at(rolled_back).versions["v2"].replicas == 0
     stale = RolloutState(phase=Phase.PROGRESSING, step=1, fingerprint="another-plan")
     assert weights(spec.at(stale)) == [[("v1", None)]]  # a changed declaration starts over
+    # A new canary image is a new rollout: the finished state of the old image does not carry over.
+    rebuilt = AppSpec(versions={"v1": Version(image="x/web:1"), "v2": Version(image="x/web:3")}, rollout=rollout)
+    assert rebuilt.rollout is not None and rebuilt.rollout.fingerprint != fp
+    assert weights(rebuilt.at(promoted)) == [[("v1", None)]]
+    assert app(rollout).rollout == spec.rollout  # the same images: the same rollout
 
 
 @settings(max_examples=200, deadline=None)
@@ -158,7 +165,8 @@ def test_what_each_position_renders() -> None:
 def test_every_position_of_a_valid_plan_renders_valid_istio_weights(steps: list[int], step: int, phase: Phase) -> None:
     rollout = Rollout.canary_by_steps("v1", "v2", steps)
     spec = app(rollout)
-    state = RolloutState(phase=phase, step=min(step, len(rollout.plan()) - 1), fingerprint=rollout.fingerprint)
+    assert spec.rollout is not None
+    state = RolloutState(phase=phase, step=min(step, len(rollout.plan()) - 1), fingerprint=spec.rollout.fingerprint)
     at = spec.at(state)
     for route in at.routes:
         total = sum(w for _, w in route.weighted)

@@ -31,6 +31,7 @@ from meshstack.model import (
 )
 from meshstack.model.base import Model
 from meshstack.model.release import RELEASE
+from meshstack.model.rollout import Rollout
 
 SERVICES = ("productpage", "details", "reviews", "ratings")
 VERSIONS = {"productpage": ("v1",), "details": ("v1",), "reviews": ("v1", "v2", "v3"), "ratings": ("v1",)}
@@ -82,6 +83,13 @@ class BookinfoConfig(Model):
         "e.g. {reviews: {v1: 90, v2: 10}} to move a canary one step. Default: none (the scenario decides).",
         json_schema_extra=RELEASE,
     )
+    rollouts: dict[str, Rollout] = Field(
+        default_factory=dict,
+        description="Progressive delivery per service, e.g. {reviews: {stable: v1, canary: v2, steps: [10, 50, 100], "
+        "analysis: {...}}}: the rollout's routes replace the scenario's catch-all route of that service (its "
+        "matched routes stay). Default: none.",
+        json_schema_extra=RELEASE,
+    )
 
     @model_validator(mode="after")
     def _weights_are_a_split(self) -> BookinfoConfig:
@@ -106,6 +114,20 @@ class BookinfoConfig(Model):
                 )
             if not split:
                 problems.append((f"weights.{svc}", "expected at least one version with a weight"))
+        for svc, rollout in self.rollouts.items():
+            if svc not in VERSIONS:
+                problems.append((f"rollouts.{svc}", f"not a Bookinfo service; allowed: {', '.join(SERVICES)}"))
+                continue
+            for key, version in (("stable", rollout.stable), ("canary", rollout.canary)):
+                if version not in VERSIONS[svc]:
+                    problems.append(
+                        (
+                            f"rollouts.{svc}.{key}",
+                            f"{svc} has no version {version}; allowed: {', '.join(VERSIONS[svc])}",
+                        )
+                    )
+            if svc in self.weights:
+                problems.append((f"rollouts.{svc}", f"{svc} has weights too; a rollout moves the weights itself"))
         if err := fail_all(problems):
             raise err
         return self
@@ -184,6 +206,8 @@ def bookinfo_apps(config: BookinfoConfig) -> dict[str, AppSpec]:
     routes = PRESETS[config.scenario]()
     for svc, split in config.weights.items():
         routes[svc] = [HttpRoute.weighted_split(split)]
+    for svc in config.rollouts:  # the rollout owns the catch-all route
+        routes[svc] = [route for route in routes.get(svc, []) if route.match]
     out: dict[str, AppSpec] = {}
     for svc in SERVICES:
         out[svc] = AppSpec(
@@ -192,6 +216,7 @@ def bookinfo_apps(config: BookinfoConfig) -> dict[str, AppSpec]:
             service_account=f"bookinfo-{svc}",
             probe=Probe.http("/health"),
             routes=routes.get(svc, []),
+            rollout=config.rollouts.get(svc),
             authorization=_callers(svc) if config.authorization else [],
             tls=ClientTls.istio_mutual() if config.mtls else None,
             expose=Exposure.of(exact=INGRESS_EXACT, prefix=INGRESS_PREFIX)

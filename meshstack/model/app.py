@@ -208,6 +208,8 @@ class AppSpec(Model):
             )
         if self.rollout is not None:
             self._check_rollout(self.rollout)
+            images = {name: version.image for name, version in self.versions.items()}
+            object.__setattr__(self, "rollout", self.rollout.with_images(images))
         if self.routes and self.blue_green is not None:
             raise fail("set routes or blueGreen, not both", "blueGreen")
         for i, route in enumerate(self.routes):

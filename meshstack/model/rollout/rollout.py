@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from meshstack.errors import fail
 from meshstack.model.base import Duration, Model, Name, Percent, duration_seconds
@@ -178,10 +179,26 @@ class Rollout(Model):
         out.append(Step(StepKind.PROMOTE, weight=100, iterations=0))
         return out
 
+    #: What is rolled out: the app sets it from the stable and canary versions' images
+    #: (:meth:`with_images`), so a new image starts the rollout over instead of inheriting a finished one.
+    _images: tuple[tuple[str, str | None], ...] = PrivateAttr(default=())
+
+    def with_images(self, images: Mapping[str, str | None]) -> Rollout:
+        """This policy for these images of its stable and canary versions."""
+        copy = self.model_copy()
+        copy._images = ((self.stable, images.get(self.stable)), (self.canary, images.get(self.canary)))
+        return copy
+
     @property
     def fingerprint(self) -> str:
-        """Identifies the plan a state belongs to (the versions and the steps)."""
-        doc = {"stable": self.stable, "canary": self.canary, "plan": [s.label for s in self.plan()]}
+        """Identifies what a state belongs to: the versions, their images and the steps. A release
+        that changes any of them starts from the first step again."""
+        doc = {
+            "stable": self.stable,
+            "canary": self.canary,
+            "plan": [s.label for s in self.plan()],
+            "images": [list(pair) for pair in self._images],
+        }
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
     def initial_state(self) -> RolloutState:
