@@ -1,34 +1,89 @@
-"""meshstack's guardrails as a Pulumi policy pack (docs/cd.md#guardrails)."""
+"""meshstack's guardrails as a Pulumi policy pack.
+
+The rules are :mod:`meshstack.guardrails` (plain functions, tested on their own); this file only
+adapts them: resource rules become ``ResourceValidationPolicy``, stack rules
+``StackValidationPolicy``, and the engine's view of each resource (inputs behind pulumi_policy's
+unknown-checking proxies) becomes plain data, values unknown during a preview as
+``meshstack.guardrails.UNKNOWN``.
+
+The engine (``meshstack.tools.engine``) runs the pack on every preview and update with
+``config/mandatory.json`` for a prod stack and ``config/advisory.json`` otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     PolicyPack,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy import proxy as policy_proxy
+
+from meshstack.guardrails import RULES, UNKNOWN, Resource, ResourceRule, Rule
+
+PACK = "meshstack-guardrails"
+_UNKNOWNS = frozenset(
+    {
+        policy_proxy.UNKNOWN_BOOLEAN_VALUE,
+        policy_proxy.UNKNOWN_NUMBER_VALUE,
+        policy_proxy.UNKNOWN_STRING_VALUE,
+        policy_proxy.UNKNOWN_ARRAY_VALUE,
+        policy_proxy.UNKNOWN_ASSET_VALUE,
+        policy_proxy.UNKNOWN_ARCHIVE_VALUE,
+        policy_proxy.UNKNOWN_OBJECT_VALUE,
+    }
 )
 
 
-def _no_latest(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    spec = (
-        (args.props.get("spec") or {}).get("template", {}).get("spec", {})
-        if args.resource_type.startswith("kubernetes:apps/")
-        else {}
-    )
-    for container in spec.get("containers", []) or []:
-        image = str(container.get("image", ""))
-        if image.endswith(":latest") or (":" not in image.rsplit("/", 1)[-1] and "@" not in image):
-            report(
-                f"container {container.get('name')}: image {image!r} is not pinned (a tag other than latest, or a digest)"
-            )
+def plain(value: Any) -> Any:
+    """``value`` without the policy SDK's proxies (read through ``__target``, so reading an unknown
+    value does not abort the rule), unknown values as :data:`UNKNOWN`."""
+    if isinstance(value, policy_proxy._DictProxy | policy_proxy._ListProxy):
+        value = value["__target"]
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, str) and value in _UNKNOWNS:
+        return UNKNOWN
+    return value
 
 
-PolicyPack(
-    name="meshstack-guardrails",
-    enforcement_level=EnforcementLevel.ADVISORY,
-    policies=[
-        ResourceValidationPolicy(
-            name="images-pinned", description="Every container image is pinned.", validate=_no_latest
-        )
-    ],
-)
+def _policy(rule: Rule) -> Policy:
+    if isinstance(rule, ResourceRule):
+        check = rule.check
+
+        def validate_resource(args: ResourceValidationArgs, report: ReportViolation) -> None:
+            res = Resource(args.urn, args.resource_type, plain(args.props), args.opts.parent)
+            for message in check(res):
+                report(message, None)
+
+        return ResourceValidationPolicy(name=rule.name, description=rule.description, validate=validate_resource)
+    check_stack = rule.check
+
+    def validate_stack(args: StackValidationArgs, report: ReportViolation) -> None:
+        resources = [
+            Resource(r.urn, r.resource_type, plain(r.props), r.parent.urn if r.parent is not None else None)
+            for r in args.resources
+        ]
+        for violation in check_stack(resources):
+            report(violation.message, violation.urn)
+
+    return StackValidationPolicy(name=rule.name, description=rule.description, validate=validate_stack)
+
+
+def policies() -> list[Policy]:
+    return [_policy(rule) for rule in RULES]
+
+
+if __name__ == "__main__":
+    # Serves the analyzer until the engine stops it. Enforcement comes from the engine's config file.
+    PolicyPack(name=PACK, enforcement_level=EnforcementLevel.ADVISORY, policies=policies())

@@ -13,6 +13,7 @@ and renders. :func:`render_apps` does the same for a whole :class:`AppsConfig` s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,12 +24,15 @@ from meshstack.model.app import AppSpec
 from meshstack.model.apps import AppsConfig, RenderTarget, target_problems
 from meshstack.model.base import python_path
 from meshstack.model.refs import GatewayKind, GatewayRef, MeshRef
-from meshstack.model.rollout.rollout import analysis_problems
+from meshstack.model.rollout.rollout import Rollout, analysis_problems
 from meshstack.model.rollout.state import RolloutState
 from meshstack.render import gateway_api, istio_networking, istio_security, network_policies, workload
 from meshstack.render.kube import Manifest
 
 INJECTION_KEYS = ("istio-injection", "istio.io/rev")
+#: On the routes of an app with a rollout: the rollout policy as JSON (:func:`rollout_summary`), the
+#: machine-readable trace the guardrails check a canary split against (``canary-has-rollout``).
+ROLLOUT_ANNOTATION = "meshstack.io/rollout"
 
 
 @dataclass
@@ -132,6 +136,32 @@ def render_app(
     return out
 
 
+def rollout_summary(rollout: Rollout) -> str:
+    """The rollout policy as its routes carry it: versions, strategy and analysis (``onNoData`` null when unset)."""
+    analysis = rollout.analysis
+    summary = {
+        "stable": rollout.stable,
+        "canary": rollout.canary,
+        "strategy": rollout.strategy.value,
+        "analysis": {
+            "interval": analysis.interval,
+            "metrics": [m.name for m in analysis.metrics],
+            "failureLimit": analysis.failure_limit,
+            "minRequests": analysis.min_requests,
+            "onNoData": analysis.on_no_data.value if analysis.on_no_data is not None else None,
+        },
+    }
+    return json.dumps(summary, separators=(",", ":"))
+
+
+def annotate_rollout(manifests: AppManifests, rollout: Rollout | None) -> AppManifests:
+    """Put :data:`ROLLOUT_ANNOTATION` on the app's routes when it has a rollout (the same at every step)."""
+    if rollout is not None:
+        for route in manifests.routes:
+            route["metadata"].setdefault("annotations", {})[ROLLOUT_ANNOTATION] = rollout_summary(rollout)
+    return manifests
+
+
 @dataclass
 class AppPlan:
     """A single app ready to register: its manifests and any Gateway it brings for its exposure."""
@@ -171,7 +201,7 @@ def plan_app(
             problems.append((["expose"], "the mesh has no ingress gateway to expose the app through"))
     if problems:
         raise ConfigError(Problem(_python(path, loc), message) for loc, message in problems)
-    manifests = render_app(name, spec.at(state), namespace, target, binding, mesh)
+    manifests = annotate_rollout(render_app(name, spec.at(state), namespace, target, binding, mesh), spec.rollout)
     return AppPlan(manifests, binding.own_gateway if binding is not None else None)
 
 
@@ -226,19 +256,23 @@ def render_apps(
         if binding.own_gateway is not None:
             out.shared.append(binding.own_gateway)
     for name, spec in config.apps.items():
-        out.apps[name] = render_app(name, spec.at((states or {}).get(name)), ns, config.target, binding, mesh)
+        rendered = render_app(name, spec.at((states or {}).get(name)), ns, config.target, binding, mesh)
+        out.apps[name] = annotate_rollout(rendered, spec.rollout)
     return out
 
 
 __all__ = [
+    "ROLLOUT_ANNOTATION",
     "AppManifests",
     "AppPlan",
     "AppsManifests",
     "IngressBinding",
+    "annotate_rollout",
     "can_expose",
     "ingress_binding",
     "missing_images",
     "plan_app",
     "render_app",
     "render_apps",
+    "rollout_summary",
 ]
