@@ -50,9 +50,19 @@ def previous_outputs() -> dict[str, Any]:
 
 
 def _provider(spec: StackSpec) -> k8s.Provider:
+    """The Kubernetes provider of the stack. With ``kubernetes.eks`` its kubeconfig comes from the
+    EKS API, looked up here, synchronously, before any resource is registered (docs/eks.md)."""
+    kubeconfig = spec.kubernetes.kubeconfig
+    if spec.kubernetes.eks is not None:
+        from meshstack.stacks import eks  # noqa: PLC0415 - boto3 is loaded only for EKS stacks
+
+        try:
+            kubeconfig = eks.kubeconfig(spec.kubernetes.eks)
+        except ConfigError as err:
+            raise pulumi.RunError(str(ConfigError(err.problems, PREFIX))) from None
     return k8s.Provider(
         "k8s",
-        kubeconfig=spec.kubernetes.kubeconfig,
+        kubeconfig=kubeconfig,
         context=spec.kubernetes.context,
         delete_unreachable=spec.kubernetes.delete_unreachable,
         enable_server_side_apply=True,
