@@ -19,14 +19,22 @@ KubeconfigOpt = Annotated[
     ),
 ]
 ChartsOpt = Annotated[
-    Path | None, typer.Option("--charts", help="A local Istio chart directory (air-gapped; scripts/istio_charts.sh).")
+    Path | None,
+    typer.Option(
+        "--charts",
+        envvar="MESHSTACK_CHARTS",
+        help="A local Istio chart directory (air-gapped; scripts/istio_charts.sh). Default: the stack's chartRepository.",
+    ),
 ]
 StateOpt = Annotated[
     Path,
     typer.Option("--state", help="The engine's working directory (and the local backend when --backend is unset)."),
 ]
 StackFileOpt = Annotated[
-    Path | None, typer.Option("--stack-file", help="The stack file. Default: Pulumi.<stack>.yaml of the project.")
+    Path | None,
+    typer.Option(
+        "--stack-file", help="The stack file. Default: Pulumi.<stack>.yaml in $MESHSTACK_PROJECT, else this checkout."
+    ),
 ]
 BackendOpt = Annotated[
     str | None,

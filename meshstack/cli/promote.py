@@ -27,7 +27,7 @@ from meshstack.cli.options import (
     engine,
 )
 from meshstack.errors import ConfigError
-from meshstack.tools.engine import ROOT, EngineError, StackLocked
+from meshstack.tools.engine import EngineError, StackLocked, project_root
 from meshstack.tools.promote import PromoteOutcome, PromotionRefused, Report
 from meshstack.tools.promote import promote as run_promotion
 
@@ -67,7 +67,7 @@ def promote(
     json_out: JsonOpt = False,
 ) -> None:
     """Promote SOURCE's release (apps, images, routes, policies, rollouts) to TARGET's environment."""
-    file = (target_file or ROOT / f"Pulumi.{target}.yaml").resolve()
+    file = (target_file or project_root() / f"Pulumi.{target}.yaml").resolve()
     interactive = sys.stdin.isatty() and not json_out
 
     def confirm(report: Report) -> bool:

@@ -77,6 +77,12 @@ def bootstrap_env() -> dict[str, str]:
     return env
 
 
+def project_root() -> Path:
+    """Where the stack files are: ``$MESHSTACK_PROJECT`` (a platform team's repository of
+    ``Pulumi.<stack>.yaml`` files run with meshstack's program), else this checkout."""
+    return Path(os.environ.get("MESHSTACK_PROJECT") or ROOT)
+
+
 _BOOTSTRAP_ENV: dict[str, str] | None = None
 
 
@@ -190,7 +196,7 @@ class Engine:
 
     @property
     def source_file(self) -> Path:
-        return self.stack_file or ROOT / f"Pulumi.{self.stack_name}.yaml"
+        return self.stack_file or project_root() / f"Pulumi.{self.stack_name}.yaml"
 
     def passphrase(self) -> str:
         """``$PULUMI_CONFIG_PASSPHRASE``, or the throwaway local one: only for a dev stack (``make up``).
