@@ -28,7 +28,11 @@ ChartsOpt = Annotated[
 ]
 StateOpt = Annotated[
     Path,
-    typer.Option("--state", help="The engine's working directory (and the local backend when --backend is unset)."),
+    typer.Option(
+        "--state",
+        envvar="MESHSTACK_STATE",
+        help="The engine's working directory (and the local backend when --backend is unset).",
+    ),
 ]
 StackFileOpt = Annotated[
     Path | None,

@@ -114,14 +114,18 @@ def _drive(command: Command, make: Callable[[], Engine], app_name: str, promethe
         raise typer.BadParameter("give --prometheus or set $MESHSTACK_PROMETHEUS_URL", param_hint="--prometheus")
     try:
         eng = make()
-        if eng.kubeconfig is None:
-            raise EngineError("the runner reads routes back from the API server: give --kubeconfig or set $KUBECONFIG")
+        kubeconfig = eng.cluster_kubeconfig()
+        if kubeconfig is None:
+            raise EngineError(
+                "the runner reads routes back from the API server: give --kubeconfig, set $KUBECONFIG, or set "
+                f"meshstack:kubernetes in the stack {eng.stack_name}"
+            )
         runner = Runner(EngineStack(eng), app_name, Prometheus(url or "http://127.0.0.1:9"), _sinks(json_out, hook))
     except (ConfigError, NoRollout, EngineError, FileNotFoundError) as err:
         typer.echo(f"meshstack: {err}", err=True)
         raise typer.Exit(Outcome.BAD_INPUT) from None
     lease = RolloutLease(
-        client.CoordinationV1Api(config.new_client_from_config(str(eng.kubeconfig))), runner.namespace, app_name
+        client.CoordinationV1Api(config.new_client_from_config(str(kubeconfig))), runner.namespace, app_name
     )
     try:
         lease.acquire()

@@ -128,11 +128,13 @@ def refresh(stack: StackOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt
 
 def recover(stack: StackOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt = None, stack_file: StackFileOpt = None,
             state: StateOpt = DEFAULT_STATE, backend: BackendOpt = None, secrets_provider: SecretsOpt = "passphrase",
+            converge: Annotated[bool, typer.Option("--converge/--no-converge", help="Update the stack afterwards.")] = True,
             json_out: JsonOpt = False) -> None:  # fmt: skip
-    """After a job was killed mid-update (and only then): release its lock, clear its pending creates."""
+    """After a job was killed mid-update (and only then): release its lock, clear its pending
+    creates, and update the stack, taking back the objects the dead job half-created."""
 
     def action(eng: Engine) -> dict[str, Any]:
-        return {"stack": stack, **eng.recover()}
+        return {"stack": stack, **eng.recover(converge=converge)}
 
     _emit(
         json_out,

@@ -243,8 +243,8 @@ class Engine:
         stack_file = project / f"Pulumi.{self.stack_name}.yaml"
         existing = yaml.safe_load(stack_file.read_text()) if stack_file.exists() else None
         doc: dict[str, Any] = {}
-        if isinstance(existing, Mapping) and existing.get("encryptionsalt"):
-            doc["encryptionsalt"] = existing["encryptionsalt"]
+        if isinstance(existing, Mapping):
+            doc.update({key: existing[key] for key in self.SECRETS_KEYS if existing.get(key)})
         doc["config"] = self.stack_config()
         stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
         if self.backend is None:
@@ -262,7 +262,31 @@ class Engine:
             secrets_provider=self.secrets_provider,
             pulumi_command=self.command(),
         )
-        return auto.create_or_select_stack(self.stack_name, work_dir=str(project), opts=opts)
+        stack = auto.create_or_select_stack(self.stack_name, work_dir=str(project), opts=opts)
+        self._restore_secrets_manager(stack, project / f"Pulumi.{self.stack_name}.yaml")
+        return stack
+
+    #: The stack-file keys that hold a stack's secrets manager (its KMS-wrapped data key, or its
+    #: passphrase salt). Pulumi writes them when the stack is created and reads them on every run.
+    SECRETS_KEYS = ("secretsprovider", "encryptedkey", "encryptionsalt")
+
+    def _restore_secrets_manager(self, stack: auto.Stack, stack_file: Path) -> None:
+        """A fresh checkout (another pipeline job, another machine) has no stack settings of its own:
+        take the stack's secrets manager from its state, where the engine keeps a copy of it, instead
+        of letting the engine fall back to a passphrase it was never created with."""
+        doc = yaml.safe_load(stack_file.read_text()) if stack_file.exists() else {}
+        doc = doc if isinstance(doc, dict) else {}
+        if any(doc.get(key) for key in self.SECRETS_KEYS):
+            return
+        providers = (stack.export_stack().deployment or {}).get("secrets_providers") or {}
+        state = providers.get("state") or {}
+        restored: dict[str, Any] = {}
+        if providers.get("type") == "cloud" and state.get("url"):
+            restored = {"secretsprovider": state["url"], "encryptedkey": state.get("encryptedkey")}
+        elif providers.get("type") == "passphrase" and state.get("salt"):
+            restored = {"encryptionsalt": state["salt"]}
+        if restored:
+            stack_file.write_text(yaml.safe_dump({**restored, **doc}, sort_keys=False))
 
     # --- operations -----------------------------------------------------------------------------
 
@@ -281,7 +305,7 @@ class Engine:
         deadline = time.monotonic() + wait_lock
         while True:
             try:
-                with private_files(), locked_as_error(self.stack_name):
+                with private_files(), locked_as_error(self.stack_name), refused_by_policy(self.stack_name):
                     return self.stack(extra_env).up(
                         on_output=self.on_output,
                         on_event=on_event,
@@ -305,7 +329,7 @@ class Engine:
         on_event: Callable[[auto.EngineEvent], Any] | None = None,
     ) -> auto.PreviewResult:
         packs, configs = self.policy()
-        with private_files():
+        with private_files(), refused_by_policy(self.stack_name):
             return self.stack().preview(
                 on_output=self.on_output,
                 on_event=on_event,
@@ -334,7 +358,7 @@ class Engine:
             args += ["--target", target]
         for pack, config in zip(*self.policy(), strict=True):
             args += ["--policy-pack", pack, "--policy-pack-config", config]
-        with private_files():
+        with private_files(), refused_by_policy(self.stack_name):
             done = self.command().run(args, str(project), {**self.env(), **(extra_env or {})})
         changes: dict[str, int] = {}
         for line in done.stdout.splitlines():  # with --json, up streams the engine's events
@@ -351,6 +375,25 @@ class Engine:
     def outputs(self) -> dict[str, Any]:
         """The stack's outputs as its backend has them."""
         return {k: v.value for k, v in self.stack().outputs().items()}
+
+    def cluster_kubeconfig(self) -> Path | None:
+        """A kubeconfig file for clients outside the program (the rollout runner's read-back and
+        Lease): the engine's own, else the stack's ``meshstack:kubernetes`` — its kubeconfig path,
+        or the one its EKS cluster's API describes (written 0600 under ``state``)."""
+        if self.kubeconfig is not None:
+            return self.kubeconfig
+        kubernetes = self.spec().kubernetes
+        if kubernetes.eks is not None:
+            from meshstack.stacks import eks  # noqa: PLC0415 - boto3 only for EKS stacks
+
+            path = self.state / f"{self.stack_name}.eks.kubeconfig"
+            self.state.mkdir(parents=True, exist_ok=True)
+            with private_files():
+                path.write_text(eks.kubeconfig(kubernetes.eks))
+            return path
+        if kubernetes.kubeconfig:
+            return Path(kubernetes.kubeconfig).expanduser()
+        return None
 
     def spec(self) -> StackSpec:
         """The stack's spec, from the config the engine hands the program (committed + machine keys)."""
@@ -375,11 +418,13 @@ class Engine:
         history = self.stack().history(page_size=1, show_secrets=False)
         return history[0] if history else None
 
-    def recover(self) -> dict[str, Any]:
-        """After a job was killed mid-update: release its lock (``pulumi cancel``) and clear the
-        creates it left pending (``pulumi refresh --clear-pending-creates``: resources it had
-        started creating are looked up in the cluster, not forgotten). Only when that job is
-        known dead: the lock is what keeps two updates apart. docs/cd.md#a-killed-job."""
+    def recover(self, converge: bool = True) -> dict[str, Any]:
+        """After a job was killed mid-update: release its lock (``pulumi cancel``), clear the
+        creates it left pending (``pulumi refresh --clear-pending-creates``), then (``converge``)
+        update the stack, taking back with server-side apply's force the fields of objects the dead
+        job had half-created (they are this stack's objects; their field manager died with the job:
+        ``PULUMI_K8S_ENABLE_PATCH_FORCE`` for this one update). Only when that job is known dead:
+        the lock is what keeps two updates apart. docs/cd.md#a-killed-job."""
         project = self.prepare()
         env = self.env()
         done: dict[str, Any] = {"lock": "none", "pending": 0}
@@ -395,6 +440,9 @@ class Engine:
             args = ["refresh", "--yes", "--skip-preview", "--clear-pending-creates", "--stack", self.stack_name]
             with private_files():
                 self.command().run(args, str(project), env, on_output=self.on_output)
+        if converge:
+            result = self.up(extra_env={"PULUMI_K8S_ENABLE_PATCH_FORCE": "true"})
+            done["changes"] = _changes(result.summary.resource_changes or {})
         return done
 
     def destroy(self) -> auto.DestroyResult:
@@ -413,6 +461,43 @@ LOCK_RETRY_SECONDS = 5.0
 
 class StackLocked(EngineError):
     """Another update holds the stack's lock (DIY backends fail fast instead of waiting)."""
+
+
+class PolicyRefused(EngineError):
+    """The guardrails (the policy pack, mandatory for this stack) refused the change: nothing was
+    applied. The message lists each violation as the engine reported it."""
+
+
+def policy_violations(text: str) -> list[str]:
+    """The mandatory violations in the engine's output: each ``[mandatory]`` line with the indented
+    lines under it (the rule's description and its message)."""
+    out: list[str] = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if "[mandatory]" not in line:
+            continue
+        indent = len(line) - len(line.lstrip())
+        block = [line.strip()]
+        for more in lines[i + 1 :]:
+            if not more.strip() or len(more) - len(more.lstrip()) <= indent:
+                break
+            block.append(more.strip())
+        out.append("\n    ".join(block))
+    return out
+
+
+@contextlib.contextmanager
+def refused_by_policy(stack: str) -> Iterator[None]:
+    """Turn the engine's failure on mandatory policy violations into :class:`PolicyRefused`."""
+    try:
+        yield
+    except auto.errors.CommandError as err:
+        if violations := policy_violations(str(err)):
+            raise PolicyRefused(
+                f"the guardrails refused this change to stack {stack} (mandatory; docs/cd.md#guardrails):\n  "
+                + "\n  ".join(violations)
+            ) from err
+        raise
 
 
 @contextlib.contextmanager

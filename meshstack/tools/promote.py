@@ -191,3 +191,25 @@ def _preview_and_update(
     result = target.up()
     report.seconds["up"] = time.perf_counter() - t1
     report.applied = {str(getattr(k, "value", k)): v for k, v in (result.summary.resource_changes or {}).items() if v}
+
+
+def describe(stack_file: Path) -> str:
+    """One line for the commit that records a promotion: where the target's release came from."""
+    recorded = read_config(stack_file).get(f"{PREFIX}promotion")
+    if not isinstance(recorded, Mapping):
+        return f"{stack_file.name} (no promotion recorded)"
+    commit = recorded.get("commit") or "unknown commit"
+    return f"release of {recorded.get('source')} update #{recorded.get('update')} ({commit}, {recorded.get('digest')})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse  # noqa: PLC0415 - only for this helper of `make promotion-commit`
+
+    parser = argparse.ArgumentParser(prog="python -m meshstack.tools.promote")
+    parser.add_argument("--describe", type=Path, required=True, help="a stack file with meshstack:promotion")
+    print(describe(parser.parse_args(argv).describe))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

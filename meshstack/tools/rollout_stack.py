@@ -87,7 +87,7 @@ class EngineStack:
 
     def route_weights(self, app: str, namespace: str) -> dict[str, int]:
         if self._api is None:
-            self._api = client.CustomObjectsApi(config.new_client_from_config(str(self.engine.kubeconfig)))
+            self._api = client.CustomObjectsApi(config.new_client_from_config(str(self.engine.cluster_kubeconfig())))
         api = self._api
         vs: Any = api.get_namespaced_custom_object("networking.istio.io", "v1", namespace, "virtualservices", app)
         route = vs["spec"]["http"][-1]["route"]
