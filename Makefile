@@ -9,7 +9,7 @@ STACK  ?= dev
 OUT    ?= out/$(STACK)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help venv engine test lint typecheck unit render up down docs fuzz bench clean
+.PHONY: help venv engine test lint typecheck unit render up down docs fuzz bench clean promotion-commit
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -42,6 +42,13 @@ up: venv ## The main job: build the engine, start the embedded cluster, real `pu
 down: ## Stop the embedded cluster of `make up` and forget its stack state
 	python3 scripts/cluster.py stop --dir .meshstack/cluster || true
 	rm -rf .meshstack/backend .meshstack/project
+
+promotion-commit: ## After `meshstack promote`: commit (and push) the target's stack file, STACK=prod, in $$MESHSTACK_PROJECT or here
+	cd "$${MESHSTACK_PROJECT:-$(CURDIR)}" && git add Pulumi.$(STACK).yaml && \
+	if git diff --cached --quiet; then echo "promotion-commit: Pulumi.$(STACK).yaml unchanged"; exit 0; fi && \
+	git commit -q -m "promote to $(STACK): $$($(CURDIR)/$(PY) -m meshstack.tools.promote --describe Pulumi.$(STACK).yaml)" && \
+	git log -1 --format='promotion-commit: %h %s' && \
+	if [ -n "$$(git remote)" ]; then git push; fi
 
 docs: venv ## Regenerate docs/config.md from the typed model
 	$(PY) -m meshstack.tools.config_docs > docs/config.md

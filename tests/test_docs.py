@@ -18,3 +18,19 @@ def test_config_reference_lists_every_leaf_key_with_dev_and_prod_values() -> Non
     rows = {row[0]: row for row in config_docs.rows()}
     assert rows["meshstack:mesh.mtls"][3:5] == ('`"PERMISSIVE"`', '`"STRICT"`')
     assert rows["meshstack:environment"][2] == "required"
+
+
+def test_the_promotion_split_in_docs_cd_is_the_models() -> None:
+    from meshstack.model.release import split_table
+    from meshstack.model.stack import StackSpec
+    from meshstack.stacks.samples import SAMPLES
+
+    rows = split_table(StackSpec)
+    for key, sample in SAMPLES.items():
+        rows += split_table(sample.config, f"apps.{key}.")
+    doc = (ROOT / "docs" / "cd.md").read_text()
+    block = doc.split("<!-- split-table: generated from meshstack.model.release.split_table -->")[1]
+    block = block.split("<!-- /split-table -->")[0]
+    table = [line for line in block.strip().splitlines()[2:]]
+    assert table == [f"| `{path}` | {kind} |" for path, kind in rows], "docs/cd.md's split table is stale"
+    assert ("apps.services.<name>.rollout", "release") in rows and ("addons", "environment") in rows
