@@ -53,8 +53,8 @@ promotion-commit: ## After `meshstack promote`: commit (and push) the target's s
 docs: venv ## Regenerate docs/config.md from the typed model
 	$(PY) -m meshstack.tools.config_docs > docs/config.md
 
-bench: venv ## Benchmarks: time and memory of evaluating each stack
-	$(PY) -m benchmarks.render_bench
+bench: venv engine ## Benchmarks: N-service stacks vs a minimal program and kubectl -> docs/benchmarks.md (BENCH_SIZES=10,100,500,1000 for N=1000)
+	$(PY) -m benchmarks
 
 clean: ## Remove the virtualenv and render output
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache .hypothesis
