@@ -414,9 +414,16 @@ class Engine:
         return any(entry.get("name", "").split("/")[-1] == self.stack_name for entry in json.loads(done.stdout or "[]"))
 
     def last_update(self) -> auto.UpdateSummary | None:
-        """The stack's latest update (its number is ``version``), or None before the first."""
-        history = self.stack().history(page_size=1, show_secrets=False)
-        return history[0] if history else None
+        """The stack's latest update (its number is ``version``), or None before the first. A DIY
+        backend (S3, a file) does not number its updates (``version`` 0): the number is then the
+        update's position in the stack's history, counted from 1."""
+        history = self.stack().history(show_secrets=False)
+        if not history:
+            return None
+        last = history[0]
+        if not last.version:
+            last.version = len(history)
+        return last
 
     def recover(self, converge: bool = True) -> dict[str, Any]:
         """After a job was killed mid-update: release its lock (``pulumi cancel``), clear the

@@ -161,7 +161,7 @@ def _preview_and_update(
 ) -> None:
     """Drift check, preview, then (with --yes or a confirmation) the update: on ``target`` as it
     mirrors the promoted stack file."""
-    if target.exists():
+    if target.exists() and target.last_update() is not None:  # a stack never updated has nothing to drift from
         events: list[auto.EngineEvent] = []
         target.preview_refresh(on_event=events.append)
         report.drift = changed_resources(events)

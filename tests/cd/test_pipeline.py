@@ -48,6 +48,13 @@ def events(result: Result) -> list[dict[str, Any]]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 
 
+def step_times(result: Result) -> list[float]:
+    """Each route change's decision → API-server read-back, in seconds (the runner's events)."""
+    read_backs = [e["detail"] for e in events(result) if e["type"] == "read-back"]
+    assert read_backs and all(d["matches"] for d in read_backs)
+    return [d["decision_to_read_back"] for d in read_backs]
+
+
 def reviews_weights(pipeline: Pipeline, stack: str) -> list[tuple[str, int]]:
     cluster = pipeline.dev if stack == "dev" else pipeline.prod
     vs = cluster.get("virtualservice.networking.istio.io", "reviews", "-n", NAMESPACE)
@@ -137,9 +144,10 @@ def test_merge_job_updates_dev_and_rolls_the_canary_out(pipeline: Pipeline) -> N
     for step in pipeline.steps()["deploy-dev"]:
         result = ok(pipeline.sh(step.command, "deploy-dev", step.env))
         if "rollout run" in step.command:
-            kinds = [e["event"] for e in events(result)]
-            assert kinds[-1] == "promoted", kinds
+            kinds = [e["type"] for e in events(result)]
+            assert "promoted" in kinds and "rolled-back" not in kinds, kinds
             FIGURES["dev_rollout_seconds"] = round(result.seconds, 1)
+            FIGURES["dev_step_decision_to_read_back"] = step_times(result)
     assert reviews_weights(pipeline, "dev") == [("v2", 100)]
 
 
@@ -156,7 +164,8 @@ def test_promote_job_promotes_dev_to_prod_and_rolls_out_there(pipeline: Pipeline
             }
             assert report["source"]["stack"] == "dev" and report["applied"]
         if "rollout run" in step.command:
-            assert events(result)[-1]["event"] == "promoted"
+            assert "promoted" in [e["type"] for e in events(result)]
+            FIGURES["prod_step_decision_to_read_back"] = step_times(result)
     # The release came over; the environment did not.
     prod = pipeline.config("prod")
     assert prod["apps"]["bookinfo"]["rollouts"]["reviews"]["canary"] == "v2"
@@ -186,7 +195,7 @@ def test_secrets_are_encrypted_in_the_bucket(pipeline: Pipeline) -> None:
     for name, plain in values.items():
         for form in (plain.encode(), base64.b64encode(plain.encode()), json.dumps(plain).encode()):
             assert form not in bucket, f"{name} appears in plaintext in the state bucket"
-    assert b'"secretsProviders"' in bucket and b"awskms" in bucket
+    assert b'"secrets_providers"' in bucket and b"awskms" in bucket
 
 
 def test_a_guardrail_refuses_in_prod_what_dev_only_warns_about(pipeline: Pipeline) -> None:
