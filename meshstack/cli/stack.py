@@ -111,12 +111,11 @@ def refresh(stack: StackOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt
     """Drift: what differs between the stack's state and its cluster (`--preview-only`), or adopt it."""
 
     def action(eng: Engine) -> dict[str, Any]:
+        if preview_only:  # what a refresh would bring in and the stack would then change back
+            return {"stack": stack, "drift": eng.drift()}
         events: list[auto.EngineEvent] = []
-        if preview_only:
-            eng.preview_refresh(on_event=events.append)
-        else:
-            eng.stack().refresh(on_event=events.append, color="never", on_output=eng.on_output)
-        return {"stack": stack, "drift": changed_resources(events)}
+        eng.stack().refresh(on_event=events.append, color="never", on_output=eng.on_output)
+        return {"stack": stack, "refreshed": len([e for e in events if e.res_outputs_event is not None])}
 
     info = _run(
         json_out, action, lambda: engine(stack, kubeconfig, charts, state, stack_file, backend, secrets_provider)

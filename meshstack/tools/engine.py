@@ -402,6 +402,22 @@ class Engine:
         values.pop(rollout_records.STATE_KEY, None)
         return load_stack_spec(values)
 
+    def drift(self, on_event: Callable[[auto.EngineEvent], Any] | None = None) -> list[dict[str, str]]:
+        """What differs between the cluster and what this stack declares: the steps of a preview
+        that first refreshes its state from the cluster (nothing written). Empty when the cluster
+        runs what the stack's last update applied and its config has not changed since."""
+        events: list[auto.EngineEvent] = []
+
+        def both(event: auto.EngineEvent) -> None:
+            events.append(event)
+            if on_event is not None:
+                on_event(event)
+
+        self.preview(refresh=True, on_event=both)
+        # Providers are not in the cluster (the dynamic provider of the built-in secret generator
+        # re-serialises itself on every run): only resources can drift.
+        return [step for step in changed_resources(events) if not step["type"].startswith("pulumi:providers:")]
+
     def preview_refresh(self, on_event: Callable[[auto.EngineEvent], Any] | None = None) -> auto.RefreshResult:
         """A refresh preview: what differs between state and the cluster (drift), nothing written."""
         return self.stack().refresh(preview_only=True, on_output=self.on_output, on_event=on_event, color="never")
@@ -476,20 +492,25 @@ class PolicyRefused(EngineError):
 
 
 def policy_violations(text: str) -> list[str]:
-    """The mandatory violations in the engine's output: each ``[mandatory]`` line with the indented
-    lines under it (the rule's description and its message)."""
+    """The mandatory violations in the engine's output: each ``[mandatory]`` line with the lines
+    that follow it (the rule's description and its message), up to a blank line, the next
+    violation or the next section of the output."""
+    stops = ("[mandatory]", "[advisory]", "error:", "warning:", "Resources:", "Policies:", "Diagnostics:",
+             "Outputs:", "Duration:", "stdout:", "stderr:", "code:")  # fmt: skip
     out: list[str] = []
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if "[mandatory]" not in line:
             continue
-        indent = len(line) - len(line.lstrip())
         block = [line.strip()]
-        for more in lines[i + 1 :]:
-            if not more.strip() or len(more) - len(more.lstrip()) <= indent:
+        for more in lines[i + 1 : i + 8]:
+            stripped = more.strip()
+            if not stripped or any(stop in stripped for stop in stops) or stripped.startswith("pulumi:"):
                 break
-            block.append(more.strip())
-        out.append("\n    ".join(block))
+            block.append(stripped)
+        entry = "\n    ".join(block)
+        if entry not in out:
+            out.append(entry)
     return out
 
 
@@ -523,14 +544,15 @@ def locked_as_error(stack: str) -> Iterator[None]:
 
 
 def changed_resources(events: list[auto.EngineEvent]) -> list[dict[str, str]]:
-    """``[{op, urn, type}]`` of the steps a preview or update planned, without same/read."""
+    """``[{op, urn, type}]`` of the steps a preview or update planned, without same/read (and
+    without the refresh steps a ``--refresh`` preview reads the cluster with)."""
     steps: list[dict[str, str]] = []
     for event in events:
         pre = event.resource_pre_event
         if pre is None:
             continue
         op = str(getattr(pre.metadata.op, "value", pre.metadata.op))
-        if op not in ("same", "read"):
+        if op not in ("same", "read", "refresh"):
             steps.append({"op": op, "urn": pre.metadata.urn, "type": pre.metadata.type})
     return steps
 

@@ -26,8 +26,6 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
-from pulumi import automation as auto
-
 from meshstack.errors import ConfigError
 from meshstack.model.promotion import Promotion
 from meshstack.stacks import release as releases
@@ -136,10 +134,16 @@ def promote(
     with tempfile.TemporaryDirectory(prefix="meshstack-promote-") as tmp:
         promoted_file = Path(tmp) / target_file.name
         update_stack_file(target_file, config, out=promoted_file)
-        committed_file, target.stack_file = target.stack_file, promoted_file
+        committed_file = target.stack_file
         try:
             _preview_and_update(
-                target, report, yes=yes, dry_run=dry_run, overwrite_drift=overwrite_drift, confirm=confirm
+                target,
+                report,
+                promoted_file,
+                yes=yes,
+                dry_run=dry_run,
+                overwrite_drift=overwrite_drift,
+                confirm=confirm,
             )
         finally:
             target.stack_file = committed_file
@@ -153,6 +157,7 @@ def promote(
 def _preview_and_update(
     target: Engine,
     report: Report,
+    promoted_file: Path,
     *,
     yes: bool,
     dry_run: bool,
@@ -161,18 +166,19 @@ def _preview_and_update(
 ) -> None:
     """Drift check, preview, then (with --yes or a confirmation) the update: on ``target`` as it
     mirrors the promoted stack file."""
+    # Drift: the cluster against the target's own (committed) config, before the promoted one.
     if target.exists() and target.last_update() is not None:  # a stack never updated has nothing to drift from
-        events: list[auto.EngineEvent] = []
-        target.preview_refresh(on_event=events.append)
-        report.drift = changed_resources(events)
+        report.drift = target.drift()
         if report.drift and not overwrite_drift:
+            names = ", ".join(step["urn"].rsplit("::", 1)[-1] for step in report.drift[:10])
             raise PromotionRefused(
                 f"stack {target.stack_name} has drifted from its state ({len(report.drift)} resources differ in "
-                "the cluster); look at `meshstack refresh --stack "
-                f"{target.stack_name} --preview-only`, then re-run with --overwrite-drift to replace them",
+                f"the cluster: {names}); look at `meshstack refresh --stack {target.stack_name} --preview-only`, "
+                "then re-run with --overwrite-drift to replace them",
                 PromoteOutcome.DRIFT,
             )
-    events = []
+    target.stack_file = promoted_file
+    events: list[Any] = []
     t0 = time.perf_counter()
     preview = target.preview(on_event=events.append)
     report.seconds["preview"] = time.perf_counter() - t0
