@@ -64,3 +64,22 @@ def test_state_is_written_private(tmp_path: Path) -> None:
     with private_files():
         (tmp_path / "new.json").write_text("{}")
     assert (tmp_path / "new.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_mandatory_policy_violations_are_listed_with_their_messages() -> None:
+    from meshstack.tools.engine import policy_violations
+
+    output = (
+        "Previewing update (prod):\n"
+        "    meshstack-guardrails@v0.0.1 [mandatory]  no-fault-injection  (kubernetes:networking.istio.io/v1:"
+        "VirtualService: bookinfo/ratings)\n"
+        "    No fault injection (VirtualService http[].fault, Envoy's fault filter).\n"
+        "    VirtualService bookinfo/ratings: spec.http[0].fault injects a delay of 7s for 100% of requests\n"
+        "    meshstack-guardrails@v0.0.1 [advisory]  images-pinned  (kubernetes:apps/v1:Deployment: x)\n"
+        "error: preview failed\n"
+    )
+    found = policy_violations(output)
+    assert len(found) == 1
+    assert "no-fault-injection" in found[0] and "spec.http[0].fault injects a delay" in found[0]
+    assert "images-pinned" not in found[0]
+    assert policy_violations("error: update failed\n") == []

@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -413,10 +414,24 @@ class Engine:
             if on_event is not None:
                 on_event(event)
 
-        self.preview(refresh=True, on_event=both)
+        conflicts: list[dict[str, str]] = []
+        try:
+            self.preview(refresh=True, on_event=both)
+        except auto.errors.CommandError as err:
+            # Another field manager (kubectl scale/edit) owns a field the stack sets: the server-side
+            # apply dry-run of the preview refuses it, which is drift by definition.
+            conflicts = [
+                {"op": "conflict", "urn": name, "type": "field manager conflict"}
+                for name in dict.fromkeys(
+                    re.findall(r'"([^"]+)" failed to fully initialize[^\n]*field conflict', str(err))
+                )
+            ]
+            if not conflicts:
+                raise
         # Providers are not in the cluster (the dynamic provider of the built-in secret generator
         # re-serialises itself on every run): only resources can drift.
-        return [step for step in changed_resources(events) if not step["type"].startswith("pulumi:providers:")]
+        steps = [step for step in changed_resources(events) if not step["type"].startswith("pulumi:providers:")]
+        return steps + conflicts
 
     def preview_refresh(self, on_event: Callable[[auto.EngineEvent], Any] | None = None) -> auto.RefreshResult:
         """A refresh preview: what differs between state and the cluster (drift), nothing written."""

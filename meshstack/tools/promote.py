@@ -177,10 +177,12 @@ def _preview_and_update(
                 "then re-run with --overwrite-drift to replace them",
                 PromoteOutcome.DRIFT,
             )
+        if report.drift:  # told to replace it: take back the fields other managers took (server-side apply force)
+            target.extra_env["PULUMI_K8S_ENABLE_PATCH_FORCE"] = "true"
     target.stack_file = promoted_file
     events: list[Any] = []
     t0 = time.perf_counter()
-    preview = target.preview(on_event=events.append)
+    preview = target.preview(refresh=bool(report.drift), on_event=events.append)
     report.seconds["preview"] = time.perf_counter() - t0
     report.preview = {
         "changes": {str(getattr(k, "value", k)): v for k, v in preview.change_summary.items()},
@@ -194,7 +196,7 @@ def _preview_and_update(
             f"{target.stack_name} without --yes (not interactive, or not confirmed); --dry-run shows the preview"
         )
     t1 = time.perf_counter()
-    result = target.up()
+    result = target.up(refresh=bool(report.drift))  # replacing drift: read the cluster first
     report.seconds["up"] = time.perf_counter() - t1
     report.applied = {str(getattr(k, "value", k)): v for k, v in (result.summary.resource_changes or {}).items() if v}
 
