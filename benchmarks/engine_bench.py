@@ -5,14 +5,16 @@ For the N-service dev stack (:mod:`benchmarks.generate`), on a fresh cluster eac
 * kubectl: ``apply --server-side`` of every object the stack creates (meshstack's own and the Helm
   charts' via ``helm template``; CRDs first, as any installer must) and ``wait`` until every
   Deployment is Available; then ``kubectl diff --server-side`` of the same files (a no-op);
-* meshstack: ``up`` from empty (it returns once everything is ready), a no-op ``preview``, a
-  ``preview`` of one canary weight change, and that change applied as a rollout step (a targeted
-  update of the one VirtualService), from decision to the API server reading it back.
+* meshstack: ``up`` from empty (it returns once everything is ready; checkpoints ``auto``, so
+  the state is written once, at the end), a no-op ``preview``, a ``preview`` of one canary weight
+  change, and the first step of ``svc-0000``'s rollout as the runner makes it, from the decision
+  to the API server reading the new weights back;
+* for small N, ``up`` from empty again on a third cluster with a checkpoint at every step
+  (Pulumi's default): what the checkpoints cost.
 
-The rollout step is the route change a rollout step makes (``pulumi up --target`` of the one
-VirtualService, :meth:`Engine.targeted_up`, then the weights read back from the API server); the
-generated services have no ``rollout`` block, so the program runs in full mode, not the runner's
-route-only mode: an upper bound for a real step.
+The rollout step is :class:`~meshstack.tools.rollout_stack.EngineStack`'s: ``pulumi up --target``
+of the one VirtualService with the program in its route-only mode, the new state recorded in the
+stack's outputs, then the route read back from the API server.
 
     python -m benchmarks.engine_bench --sizes 10,100      → one JSON line per size
 """
@@ -30,11 +32,13 @@ from typing import Any
 
 import yaml
 
-from benchmarks.generate import stack_config
+from benchmarks.generate import ROLLOUT_SERVICE, stack_config
+from meshstack.model.rollout.state import Phase
 from meshstack.stacks.program import main as program
 from meshstack.testing import REDACTED, run
 from meshstack.tools.engine import ROOT, Engine, bootstrap_env
 from meshstack.tools.render import manifest_of
+from meshstack.tools.rollout_stack import EngineStack
 
 CLUSTER = ROOT / "scripts" / "cluster.py"
 
@@ -139,7 +143,7 @@ def meshstack_figures(n: int, charts: Path, workdir: Path) -> dict[str, float]:
         engine = Engine("dev", cluster.kubeconfig, charts, workdir / "state", on_output=to_log)
         engine.set_overrides(apps={"services": stack_config(n)["meshstack:apps"]["services"]})
         t0 = time.perf_counter()
-        result = engine.up()
+        result = engine.up()  # checkpoints "auto": a first install writes its state once, at the end
         up = time.perf_counter() - t0
         t1 = time.perf_counter()
         engine.preview(expect_no_changes=True)
@@ -147,7 +151,7 @@ def meshstack_figures(n: int, charts: Path, workdir: Path) -> dict[str, float]:
         engine.set_overrides(
             apps={
                 "services": {
-                    "svc-0000": {"routes": [{"to": [{"version": "v1", "weight": 80}, {"version": "v2", "weight": 20}]}]}
+                    CHANGED: {"routes": [{"to": [{"version": "v1", "weight": 80}, {"version": "v2", "weight": 20}]}]}
                 }
             }
         )
@@ -159,34 +163,54 @@ def meshstack_figures(n: int, charts: Path, workdir: Path) -> dict[str, float]:
             for k, v in preview.change_summary.items()
             if str(getattr(k, "value", k)) != "same"
         }
-        # One rollout step's route change: the targeted update, then the API server read back.
-        namespace = engine.spec().apps.namespace
-        resources = (engine.stack().export_stack().deployment or {}).get("resources") or []
-        [urn] = [
-            r["urn"]
-            for r in resources
-            if r.get("type") == "kubernetes:networking.istio.io/v1:VirtualService"
-            and (r.get("inputs") or {}).get("metadata", {}).get("name") == "svc-0000"
-        ]
-        k = [kubectl_bin(), "--kubeconfig", str(cluster.kubeconfig)]
-        t3 = time.perf_counter()
-        step_changes = engine.targeted_up([urn])
-        applied = time.perf_counter() - t3
-        vs = json.loads(sh([*k, "get", "virtualservice", "svc-0000", "-n", namespace, "-o", "json"]))
-        step = time.perf_counter() - t3
-        weights = {r["destination"]["subset"]: r.get("weight") for r in vs["spec"]["http"][-1]["route"]}
-        if weights != {"v1": 80, "v2": 20}:
-            raise RuntimeError(f"the API server has {weights} for svc-0000's route after the step")
+        step = rollout_step(engine)
     return {
         "resources": float(sum((result.summary.resource_changes or {}).values())),
         "up_s": up,
         "noop_preview_s": noop,
         "change_preview_s": change,
         "change_preview_updates": float(changed.get("update", 0)),
-        "rollout_step_up_s": applied,
-        "rollout_step_s": step,
-        "rollout_step_updates": float(step_changes.get("update", 0)),
+        **step,
     }
+
+
+#: The service whose weights the 1-weight preview changes (90/10 → 80/20).
+CHANGED = "svc-0001"
+
+
+def rollout_step(engine: Engine) -> dict[str, float]:
+    """The first step of :data:`ROLLOUT_SERVICE`'s rollout (stable 100 → canary 10), driven as the
+    runner drives it (:class:`EngineStack`: ``pulumi up --target`` of the route with the program in
+    its route-only mode), from the decision to the API server returning the new weights."""
+    stack = EngineStack(engine)
+    rollout, namespace = stack.rollout(ROLLOUT_SERVICE)
+    stack.outputs()  # the runner reads the recorded state before it decides
+    now = time.time()
+    state = rollout.state_of(stack.recorded(ROLLOUT_SERVICE)).model_copy(
+        update={"phase": Phase.PROGRESSING, "step": 0, "started_at": now, "step_started_at": now}
+    )
+    expected = dict(rollout.routes_at(state)[-1].weighted)
+    t0 = time.perf_counter()
+    applied = stack.apply(ROLLOUT_SERVICE, state, route_only=True)
+    seen = stack.route_weights(ROLLOUT_SERVICE, namespace)
+    seconds = time.perf_counter() - t0
+    if seen != expected:
+        raise RuntimeError(f"the API server has {seen} for {ROLLOUT_SERVICE}'s route after the step, not {expected}")
+    return {
+        "rollout_step_up_s": applied.seconds,
+        "rollout_step_s": seconds,
+        "rollout_step_updates": float(applied.changes.get("update", 0)),
+    }
+
+
+def up_every_checkpoint(n: int, charts: Path, workdir: Path) -> float:
+    """``up`` from empty with a checkpoint at every step (``--checkpoints every``, Pulumi's default)."""
+    with Cluster(workdir / "every-cluster") as cluster:
+        engine = Engine("dev", cluster.kubeconfig, charts, workdir / "state-every", on_output=None, checkpoints="every")
+        engine.set_overrides(apps={"services": stack_config(n)["meshstack:apps"]["services"]})
+        t0 = time.perf_counter()
+        engine.up()
+        return time.perf_counter() - t0
 
 
 def charts_and_helm() -> tuple[Path, Path]:
@@ -194,14 +218,17 @@ def charts_and_helm() -> tuple[Path, Path]:
     return Path(lines[0]), Path(lines[1])
 
 
-def measure(n: int) -> dict[str, Any]:
-    """Both sides for the N-service stack, each on a fresh cluster."""
+def measure(n: int, every_up_max: int = 10) -> dict[str, Any]:
+    """Both sides for the N-service stack, each on a fresh cluster (and, for N ≤ ``every_up_max``,
+    an ``up`` with every checkpoint on a third)."""
     sh(["bash", str(ROOT / "scripts" / "bootstrap.sh")], timeout=3600)
     charts, helm = charts_and_helm()
     with tempfile.TemporaryDirectory(prefix=f"engine-bench-{n}-") as tmp:
         work = Path(tmp)
         crds, objects = render_all(n, charts, helm, work)
         row: dict[str, Any] = {"n": n, **kubectl_figures(crds, objects, work), **meshstack_figures(n, charts, work)}
+        if n <= every_up_max:
+            row["up_every_checkpoint_s"] = up_every_checkpoint(n, charts, work)
     row["up_vs_kubectl"] = row["up_s"] / row["kubectl_apply_wait_s"]
     row["noop_preview_vs_diff"] = row["noop_preview_s"] / row["kubectl_diff_s"]
     return row
@@ -210,9 +237,10 @@ def measure(n: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.engine_bench")
     parser.add_argument("--sizes", default="10,100")
+    parser.add_argument("--every-up-max", type=int, default=10, help="also time up with every checkpoint up to this N")
     args = parser.parse_args(argv)
     for n in [int(s) for s in args.sizes.split(",")]:
-        print(json.dumps(measure(n)), flush=True)
+        print(json.dumps(measure(n, args.every_up_max)), flush=True)
 
 
 if __name__ == "__main__":

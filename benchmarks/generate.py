@@ -1,6 +1,7 @@
 """N-service stacks: the dev stack plus N generic services, each with two versions and a 90/10
 weighted route (ServiceAccount, Service, two Deployments, DestinationRule, VirtualService and the
-MeshApp component: 7 resources per service).
+MeshApp component: 7 resources per service). The first, ``svc-0000``, has a rollout policy instead
+of its fixed split (the same objects; its route is the rollout's): what a rollout step benchmarks.
 
     python -m benchmarks.generate 100 > Pulumi.bench100.yaml     (a stack file, to look at)
 """
@@ -28,10 +29,29 @@ def service(i: int) -> dict[str, Any]:
     }
 
 
+#: The service whose route a rollout owns.
+ROLLOUT_SERVICE = "svc-0000"
+
+
+def rollout_service(i: int) -> dict[str, Any]:
+    """Service ``i`` with a canary rollout v1 → v2 in place of the fixed 90/10 split."""
+    svc = service(i)
+    del svc["routes"]
+    svc["rollout"] = {
+        "stable": "v1",
+        "canary": "v2",
+        "steps": [10, 25, 50, 100],
+        "analysis": {"interval": "1m", "onNoData": "fail"},
+    }
+    return svc
+
+
 def stack_config(n: int) -> dict[str, Any]:
     """The dev stack's config with ``n`` generic services added to its apps."""
     config: dict[str, Any] = copy.deepcopy(yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"])
-    config["meshstack:apps"]["services"] = {f"svc-{i:04d}": service(i) for i in range(n)}
+    config["meshstack:apps"]["services"] = {
+        f"svc-{i:04d}": rollout_service(i) if f"svc-{i:04d}" == ROLLOUT_SERVICE else service(i) for i in range(n)
+    }
     return config
 
 

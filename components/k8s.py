@@ -37,6 +37,37 @@ _TYPED: dict[tuple[str, str], Any] = {
 }
 
 
+#: pulumi-kubernetes' readiness condition for a Service (its documented ``pulumi.com/waitFor``
+#: annotation). Without it a Service is awaited until its endpoints have been stable for a fixed 10 s
+#: after their last change, which put two such waits on every ``up``'s critical path (istiod's,
+#: then the gateways' and apps') although nothing waits on a Service's endpoints: what must be
+#: ready is the Deployment behind it, and that is awaited until available. A ClusterIP or headless
+#: Service is ready once the API server has given it its address (``kubectl`` does not wait for
+#: Services at all); a LoadBalancer Service keeps the provider's wait for its external address,
+#: which is its real readiness, and an ExternalName Service has no address to wait for.
+SERVICE_WAIT_FOR = {"pulumi.com/waitFor": "jsonpath={.spec.clusterIP}"}
+_OWN_READINESS = ("LoadBalancer", "ExternalName")
+
+
+def with_service_readiness(manifest: dict[str, Any]) -> dict[str, Any]:
+    """``manifest`` with :data:`SERVICE_WAIT_FOR` if it is a Service whose readiness is its cluster IP."""
+    if manifest.get("kind") != "Service" or (manifest.get("spec") or {}).get("type") in _OWN_READINESS:
+        return manifest
+    metadata = manifest.get("metadata") or {}
+    annotations = {**(metadata.get("annotations") or {}), **SERVICE_WAIT_FOR}
+    return {**manifest, "metadata": {**metadata, "annotations": annotations}}
+
+
+def service_readiness(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """A chart transform: the chart's Services get :func:`with_service_readiness`."""
+    if args.type_ != "kubernetes:core/v1:Service":
+        return None
+    props = with_service_readiness({**args.props, "kind": "Service"})
+    if "kind" not in args.props:
+        props.pop("kind")
+    return pulumi.ResourceTransformResult(props=props, opts=args.opts)
+
+
 def _snake(key: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
 
@@ -44,6 +75,7 @@ def _snake(key: str) -> str:
 def kubernetes_object(name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
     """The resource for a rendered manifest: a typed class for core kinds, a CustomResource otherwise."""
     cls = _TYPED.get((manifest["apiVersion"], manifest["kind"]))
+    manifest = with_service_readiness(manifest)
     if cls is None:
         extra = {k: v for k, v in manifest.items() if k not in {"apiVersion", "kind", "metadata"}}
         return k8s.apiextensions.CustomResource(
@@ -88,5 +120,5 @@ def helm_chart(
         namespace=namespace,
         name=release_name or name,
         values=values,
-        opts=opts,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[service_readiness])),
     )

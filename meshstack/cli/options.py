@@ -57,6 +57,15 @@ SecretsOpt = Annotated[
         help="passphrase ($PULUMI_CONFIG_PASSPHRASE) or a KMS key URL: awskms://alias/meshstack?region=…",
     ),
 ]
+CheckpointsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--checkpoints",
+        envvar="MESHSTACK_CHECKPOINTS",
+        help="When the update writes state: every (each resource operation, Pulumi's default), final (once, at the "
+        "end), auto (final for a stack with no resources yet, else every). docs/benchmarks.md#checkpoints",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output (for pipelines).")]
 
 __all__ = ["DEFAULT_STATE"]

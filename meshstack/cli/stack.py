@@ -20,6 +20,7 @@ from meshstack.cli.options import (
     DEFAULT_STATE,
     BackendOpt,
     ChartsOpt,
+    CheckpointsOpt,
     JsonOpt,
     KubeconfigOpt,
     SecretsOpt,
@@ -71,10 +72,12 @@ def _counts(summary: Any) -> dict[str, int]:
 def up(stack: StackOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt = None, stack_file: StackFileOpt = None,
        state: StateOpt = DEFAULT_STATE, backend: BackendOpt = None, secrets_provider: SecretsOpt = "passphrase",
        wait_lock: WaitLockOpt = 0, refresh: Annotated[bool, typer.Option("--refresh")] = False,
-       json_out: JsonOpt = False) -> None:  # fmt: skip
+       checkpoints: CheckpointsOpt = None, json_out: JsonOpt = False) -> None:  # fmt: skip
     """Update the stack (`pulumi up`): fails fast on a locked stack unless --wait-lock."""
 
     def action(eng: Engine) -> dict[str, Any]:
+        if checkpoints is not None:
+            eng.checkpoints = checkpoints
         result = eng.up(refresh=refresh, wait_lock=wait_lock)
         return {"stack": stack, "changes": _counts(result.summary.resource_changes), "update": result.summary.version}
 

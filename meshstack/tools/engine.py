@@ -157,6 +157,11 @@ class Engine:
     enforcement: str | None = None
     #: Extra environment for the engine and the program (AWS credentials and endpoints, …).
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: When an update writes the stack's state (docs/benchmarks.md#checkpoints): ``every`` step
+    #: (Pulumi's default: twice per resource operation, the whole state each time), only the
+    #: ``final`` state, or ``auto`` (``$MESHSTACK_CHECKPOINTS``, else this): final for a stack with
+    #: no resources yet, every step otherwise.
+    checkpoints: str = field(default_factory=lambda: os.environ.get("MESHSTACK_CHECKPOINTS", "auto"))
 
     @property
     def project_dir(self) -> Path:
@@ -307,7 +312,9 @@ class Engine:
         while True:
             try:
                 with private_files(), locked_as_error(self.stack_name), refused_by_policy(self.stack_name):
-                    return self.stack(extra_env).up(
+                    stack = self.stack(extra_env)
+                    stack.workspace.env_vars = {**(stack.workspace.env_vars or {}), **self.checkpoint_env(stack)}
+                    return stack.up(
                         on_output=self.on_output,
                         on_event=on_event,
                         refresh=refresh,
@@ -322,6 +329,25 @@ class Engine:
                 if time.monotonic() + LOCK_RETRY_SECONDS > deadline:
                     raise
                 time.sleep(LOCK_RETRY_SECONDS)
+
+    def checkpoint_env(self, stack: auto.Stack) -> dict[str, str]:
+        """The engine's environment for this update's :attr:`checkpoints`.
+
+        A DIY backend (a file, S3) rewrites the whole state before and after every resource
+        operation, so an update of R resources writes O(R²) bytes: most of a first install's time
+        (docs/benchmarks.md). With ``final`` the engine writes once, at the end, also when an
+        operation fails or the update is interrupted; only a job killed outright records nothing of
+        its work. For a first install that loses nothing a re-run cannot take back: the stack had
+        no resources, and ``meshstack recover`` adopts every object the dead job created with
+        server-side apply (they are in the program; an object since removed from the program would
+        stay in the cluster). On a stack with resources a lost record could hide a delete or a
+        replacement, so ``auto`` keeps every checkpoint there."""
+        if self.checkpoints not in CHECKPOINTS:
+            raise EngineError(f"checkpoints: {self.checkpoints!r} is not one of {', '.join(CHECKPOINTS)}")
+        final = self.checkpoints == "final" or (
+            self.checkpoints == "auto" and not (stack.export_stack().deployment or {}).get("resources")
+        )
+        return {"PULUMI_SKIP_CHECKPOINTS": "true"} if final else {}
 
     def preview(
         self,
@@ -492,6 +518,9 @@ class Engine:
     def set_overrides(self, **overrides: Any) -> None:
         self.overrides = deep_merge(self.overrides, overrides)
 
+
+#: :attr:`Engine.checkpoints`' values.
+CHECKPOINTS = ("auto", "every", "final")
 
 #: Seconds between tries of an update waiting for another one's lock.
 LOCK_RETRY_SECONDS = 5.0
