@@ -12,7 +12,7 @@ The engine (``meshstack.tools.engine``) runs the pack on every preview and updat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -57,6 +57,29 @@ def plain(value: Any) -> Any:
     return value
 
 
+class LazyProps(Mapping[str, Any]):
+    """A resource's props for a stack rule, each top-level key converted by :func:`plain` when a
+    rule first reads it. A stack rule reads a few kinds (``kind`` and ``metadata`` of the rest);
+    converting every resource whole, CRD schemas and all, was most of a stack check's time, on
+    every update (a rollout step's too)."""
+
+    def __init__(self, props: Any) -> None:
+        target = props["__target"] if isinstance(props, policy_proxy._DictProxy) else props
+        self._target: Mapping[str, Any] = target if isinstance(target, Mapping) else {}
+        self._plain: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._plain:
+            self._plain[key] = plain(self._target[key])
+        return self._plain[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._target)
+
+    def __len__(self) -> int:
+        return len(self._target)
+
+
 def _policy(rule: Rule) -> Policy:
     if isinstance(rule, ResourceRule):
         check = rule.check
@@ -71,7 +94,7 @@ def _policy(rule: Rule) -> Policy:
 
     def validate_stack(args: StackValidationArgs, report: ReportViolation) -> None:
         resources = [
-            Resource(r.urn, r.resource_type, plain(r.props), r.parent.urn if r.parent is not None else None)
+            Resource(r.urn, r.resource_type, LazyProps(r.props), r.parent.urn if r.parent is not None else None)
             for r in args.resources
         ]
         for violation in check_stack(resources):

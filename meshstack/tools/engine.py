@@ -374,11 +374,18 @@ class Engine:
         root = Path(self.env()["PATH"].split(os.pathsep)[0]).parent
         return auto.PulumiCommand(root=str(root), skip_version_check=True)
 
-    def targeted_up(self, targets: list[str], extra_env: Mapping[str, str] | None = None) -> dict[str, int]:
+    def targeted_up(
+        self, targets: list[str], extra_env: Mapping[str, str] | None = None, *, final_checkpoint: bool = False
+    ) -> dict[str, int]:
         """``pulumi up --target`` through the Automation API's command runner: what a rollout step
         runs. ``Stack.up`` also selects the stack and then reads its history and outputs back,
         decrypting both (about two seconds more a step here, docs/benchmarks.md); a step needs
-        neither. Returns what changed (``{"update": 1}``), from the engine's events (``--json``)."""
+        neither. Returns what changed (``{"update": 1}``), from the engine's events (``--json``).
+
+        ``final_checkpoint``: the state is written once, at the end, not also before and after the
+        update of each target (two whole-state writes fewer: a second on a 100-service stack). For
+        updates whose every target is recomputed from the recorded state by a re-run (a rollout's
+        route), so a job killed mid-way loses nothing."""
         project = self.prepare()
         args = ["up", "--yes", "--skip-preview", "--json", "--stack", self.stack_name, "--parallel", str(self.parallel)]
         for target in targets:
@@ -386,7 +393,12 @@ class Engine:
         for pack, config in zip(*self.policy(), strict=True):
             args += ["--policy-pack", pack, "--policy-pack-config", config]
         with private_files(), refused_by_policy(self.stack_name):
-            done = self.command().run(args, str(project), {**self.env(), **(extra_env or {})})
+            env = {
+                **self.env(),
+                **(extra_env or {}),
+                **({"PULUMI_SKIP_CHECKPOINTS": "true"} if final_checkpoint else {}),
+            }
+            done = self.command().run(args, str(project), env)
         changes: dict[str, int] = {}
         for line in done.stdout.splitlines():  # with --json, up streams the engine's events
             event = json.loads(line) if line.startswith("{") else {}

@@ -64,8 +64,10 @@ class EngineStack:
         start = time.perf_counter()
         try:
             if urn is not None:
-                # A step: a targeted update of the route, straight through the CLI.
-                changes = self.engine.targeted_up([urn], extra_env={ROUTE_ONLY: app})
+                # A step: a targeted update of the route, straight through the CLI. The route is
+                # computed from the recorded state, so a step killed mid-way is re-applied by
+                # `rollout resume`: the state is written once, at the end.
+                changes = self.engine.targeted_up([urn], extra_env={ROUTE_ONLY: app}, final_checkpoint=True)
             else:
                 # A cleanup (scale down, remove), or the first step of a stack that has not
                 # recorded the route's URN yet: a full update.
