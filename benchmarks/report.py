@@ -106,6 +106,7 @@ ENGINE_HEADER = [
     "preview / diff",
     "1-weight preview s",
     "rollout step s",
+    "`up`, every checkpoint s",
 ]
 
 
@@ -125,6 +126,7 @@ def engine_table(docs: list[dict[str, Any]]) -> str:
                 f"{r['noop_preview_vs_diff']:.1f}×",
                 f"{r['change_preview_s']:.1f} ({r['change_preview_updates']:.0f} update)",
                 f"{r['rollout_step_s']:.1f} (up {r['rollout_step_up_s']:.1f})",
+                f"{r['up_every_checkpoint_s']:.1f}" if "up_every_checkpoint_s" in r else "–",
             ]
         )
     return _md(ENGINE_HEADER, rows)
@@ -185,6 +187,43 @@ def plot(results: Results, png: Path = PNG) -> Path:
 
 
 # --- the document -----------------------------------------------------------------------------------
+
+CHECKPOINTS = """\
+## Where the engine's time went, and checkpoints
+
+Profiled on the N = 10 stack (engine events with timestamps, and `pulumi up --profiling`):
+
+- **Checkpoints.** With a DIY backend (a file, S3), Pulumi writes the *whole* state before and
+  after every resource operation. The CLI's CPU profile of an `up` from empty: 70 % in
+  `SnapshotManager.saveSnapshot` (indented JSON encoding, the MD5 of each write, the `.bak`
+  copy), 56 of 80 CPU seconds. Each write grows with the stack and there are two per resource, so
+  an `up` from empty is quadratic: 74–90 s at N = 10 (the state is 9.7 MB, about 380 writes),
+  about 700 s at N = 100. Pulumi's own remedy, journaling, exists only for Pulumi Cloud
+  (pulumi/pulumi#22075, #10960 are open for DIY backends); the engine's documented alternative is
+  `PULUMI_SKIP_CHECKPOINTS` (write once, at the end).
+  meshstack's `checkpoints` setting (`--checkpoints`, `$MESHSTACK_CHECKPOINTS`) is `every`,
+  `final`, or `auto`, the default: `final` for a stack with no resources yet, `every` otherwise.
+  A first install loses nothing a re-run cannot take back (the stack had no resources; a killed
+  job's objects are adopted by `meshstack recover`'s server-side apply, docs/cd.md#a-killed-job),
+  while on a stack with resources a lost record could hide a delete or a replacement. A rollout
+  step (a targeted update of one route, recomputed from the recorded position on `resume`) also
+  writes once.
+- **Services.** pulumi-kubernetes awaits a Service until its endpoints have not changed for
+  10 s, a fixed settle; two such waits were on the critical path (istiod's Service, then the
+  gateways' and apps'), though nothing waits on a Service's endpoints: what must be ready is the
+  Deployment behind it, awaited until available. meshstack's ClusterIP Services (and the charts',
+  through a transform) carry pulumi-kubernetes' `pulumi.com/waitFor: jsonpath={.spec.clusterIP}`;
+  LoadBalancer Services keep the wait for their address.
+- **Kept:** CRDs before their objects, istiod's Deployment available before the gateways and the
+  apps, each Deployment awaited until available, the guardrails on every update.
+- **Not ours, left:** client QPS (raising pulumi-kubernetes' to 1000 changed nothing), the
+  parallelism (64 in flight; the critical path is the chain above, not the queue).
+- **The rollout step** on the 100-service stack: the state is 18 MB, and a targeted `up` reads it
+  three times (the update, its target, and the program's `readStackOutputs`) and writes it once
+  (about 2.5 CPU seconds of the CLI's); the guardrails add about 1.3 s (the same step with the
+  policy pack off took 4.3 s). Writing once instead of three times took about a second off.
+"""
+
 
 BEFORE = """\
 ## Before and after
@@ -300,6 +339,7 @@ def _engine_summary(engine: list[dict[str, Any]]) -> str:
         f"N={r['n']} `up` {r['up_s']:.0f} s against kubectl apply {r['kubectl_apply_s']:.1f} s + "
         f"{r['kubectl_apply_wait_s'] - r['kubectl_apply_s']:.1f} s wait; no-op preview {r['noop_preview_s']:.1f} s "
         f"against diff {r['kubectl_diff_s']:.1f} s; rollout step {r['rollout_step_s']:.1f} s"
+        + (f"; `up` with every checkpoint {r['up_every_checkpoint_s']:.0f} s" if "up_every_checkpoint_s" in r else "")
         for r in (d["result"] for d in engine)
     ]
     return "; ".join(parts) or "not measured in this run"
@@ -405,11 +445,15 @@ def render(results: Results) -> str:
         "- kubectl: `apply --server-side` of every object of the stack (meshstack's objects and the",
         "  charts' via `helm template`; CRDs first), `wait` until every Deployment is Available, then",
         "  `kubectl diff --server-side` of the same files (a no-op);",
-        "- meshstack: `up` from empty (returns when everything is ready), a no-op `preview`, a `preview`",
-        "  of one canary weight change (svc-0000 90/10 → 80/20), and that change applied as a rollout",
-        "  step does it: `pulumi up --target` of the one VirtualService, then the weights read back from",
-        "  the API server. The generated services have no `rollout` block, so the program runs in full",
-        "  mode rather than the runner's route-only mode: an upper bound for a real step.",
+        "- meshstack: `up` from empty (returns when everything is ready; checkpoints `auto`, so a first",
+        "  install writes its state once, at the end: see [Checkpoints](#checkpoints)), a no-op",
+        "  `preview`, a `preview` of one canary weight change (svc-0001 90/10 → 80/20), and the first",
+        "  step of svc-0000's rollout (stable 100 % → canary 10 %) made as the runner makes it",
+        "  (`EngineStack`: `pulumi up --target` of the one VirtualService with the program in its",
+        "  route-only mode, the new position recorded in the stack's outputs, the guardrails policy",
+        "  pack running), until the API server returns the new weights;",
+        "- for N = 10, `up` from empty again on a third cluster with a checkpoint at every step",
+        "  (`--checkpoints every`, Pulumi's default): what the checkpoints cost.",
         "",
     ]
     if engine:
@@ -420,6 +464,7 @@ def render(results: Results) -> str:
             "parentheses, the targeted `up` alone). *1-weight preview*: the preview after changing one",
             "service's weights, with the number of updates it found (1: only that VirtualService).",
             "",
+            CHECKPOINTS,
         ]
     else:
         out += [

@@ -124,7 +124,8 @@ class MeshApp(pulumi.ComponentResource):
         deployments = [
             r for m, r in zip(manifests.workload, self.resources["workload"], strict=True) if m["kind"] == "Deployment"
         ]
-        self.resources["routes"] = create("routes", [*base, *deployments, *self.resources["destination"]])
+        # What the route needs waits for ``base`` already: the route depends on ``base`` through it.
+        self.resources["routes"] = create("routes", [*deployments, *self.resources["destination"]] or base)
         self.resources["security"] = create("security", base)
         self.service_name = name
         self.namespace = args.namespace

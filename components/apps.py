@@ -107,7 +107,9 @@ class MeshApps(pulumi.ComponentResource):
             )
             for m in rendered.shared
         ]
-        # The apps wait for the namespace and a Gateway they bring; not for its policies.
+        # The apps wait for the namespace and a Gateway they bring; not for its policies. The
+        # namespace waits for the mesh, so the apps do too without an edge of their own to each
+        # mesh resource (an edge costs the program and the engine on every object).
         gateways = [r for m, r in zip(rendered.shared, shared, strict=True) if m["kind"] == "Gateway"]
         self.apps = {
             app_name: MeshApp._planned(
@@ -117,7 +119,7 @@ class MeshApps(pulumi.ComponentResource):
                     app=config.apps[app_name], mesh=args.mesh, namespace=config.namespace, target=config.target
                 ),
                 manifests,
-                after=[*ready, *self.namespace_resources, *gateways],
+                after=[*(self.namespace_resources or ready), *gateways],
                 opts=child,
             )
             for app_name, manifests in rendered.apps.items()

@@ -120,6 +120,24 @@ class Recording:
             ancestor = self.parent_of(ancestor)
         return False
 
+    def waits_for(self, res: Registered, other: Registered) -> bool:
+        """True when the engine starts ``res`` only after ``other`` is done: :meth:`depends_on`,
+        directly or through a chain of dependencies (the engine orders by the whole graph)."""
+        by_urn = {r.urn: r for r in self.resources}
+        seen: set[str] = set()
+        todo = [res]
+        while todo:
+            current = todo.pop()
+            if self.depends_on(current, other):
+                return True
+            for urn in {*current.dependencies, *(u for deps in current.property_dependencies.values() for u in deps)}:
+                if urn not in seen and urn in by_urn:
+                    seen.add(urn)
+                    todo.append(by_urn[urn])
+                    # A dependency on a component is a dependency on each of its resources.
+                    todo.extend(r for r in self.resources if self.parent_of(r) is by_urn[urn] and r.urn not in seen)
+        return False
+
     @property
     def kubernetes_objects(self) -> list[Registered]:
         """Kubernetes objects the program creates directly (not provider or component resources)."""

@@ -58,10 +58,10 @@ def plain(value: Any) -> Any:
 
 
 class LazyProps(Mapping[str, Any]):
-    """A resource's props for a stack rule, each top-level key converted by :func:`plain` when a
-    rule first reads it. A stack rule reads a few kinds (``kind`` and ``metadata`` of the rest);
-    converting every resource whole, CRD schemas and all, was most of a stack check's time, on
-    every update (a rollout step's too)."""
+    """A resource's props for a rule, each top-level key converted by :func:`plain` when the rule
+    first reads it. Most rules look at a few kinds and, for the rest, ``kind`` and ``metadata``
+    only; converting every resource whole for every rule (CRD schemas included) was most of the
+    pack's time in a preview."""
 
     def __init__(self, props: Any) -> None:
         target = props["__target"] if isinstance(props, policy_proxy._DictProxy) else props
@@ -85,7 +85,7 @@ def _policy(rule: Rule) -> Policy:
         check = rule.check
 
         def validate_resource(args: ResourceValidationArgs, report: ReportViolation) -> None:
-            res = Resource(args.urn, args.resource_type, plain(args.props), args.opts.parent)
+            res = Resource(args.urn, args.resource_type, LazyProps(args.props), args.opts.parent)
             for message in check(res):
                 report(message, None)
 

@@ -71,11 +71,13 @@ def test_mesh_apps_resources_order_and_parents() -> None:
     dep = rec.one(type="Deployment", k8s_name="reviews-v2")
     dr = rec.one(kind="DestinationRule", k8s_name="reviews")
     vs = rec.one(kind="VirtualService", k8s_name="reviews")
-    assert rec.depends_on(ns, ready) and rec.depends_on(dep, ready)  # the mesh reference carries the wait
+    # The mesh reference carries the wait: the namespace waits for the mesh, the apps for the namespace.
+    assert rec.depends_on(ns, ready) and rec.waits_for(dep, ready) and rec.waits_for(vs, ready)
+    assert not rec.depends_on(dep, ready)  # no edge of its own: one per object was most of the graph
     assert rec.depends_on(dep, ns) and rec.depends_on(dr, ns)
     # The route waits for what it sends traffic to; everything else is applied in parallel.
     assert rec.depends_on(vs, dr) and rec.depends_on(vs, dep)
-    assert not rec.depends_on(dr, dep) and not rec.depends_on(dep, dr)
+    assert not rec.waits_for(dr, dep) and not rec.waits_for(dep, dr)
     authz = rec.one(kind="AuthorizationPolicy", k8s_name="web-0")
     assert rec.depends_on(authz, ns) and not rec.depends_on(authz, rec.one(kind="VirtualService", k8s_name="reviews"))
     assert rec.one(kind="EnvoyFilter", k8s_name="web-local-ratelimit")

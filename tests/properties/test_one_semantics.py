@@ -116,10 +116,13 @@ def test_python_and_stack_config_give_the_same_spec_and_manifests(config: dict[s
     try:
         from_config = load_stack_spec(config)
     except ConfigError as config_err:
-        # Refused on one path, refused on the other, for the same reasons.
+        # Refused on one path, refused on the other, for the same reasons. Python objects are built
+        # one at a time, so where sibling objects are each wrong (two routes, say) Python stops at
+        # the first one built; the stack config is read whole and reports them all.
         with pytest.raises(ConfigError) as python_err:
             build(StackSpec, config)
-        assert sorted(p.message for p in python_err.value.problems) == sorted(p.message for p in config_err.problems)
+        python_problems = {p.message for p in python_err.value.problems}
+        assert python_problems and python_problems <= {p.message for p in config_err.problems}
         return
     from_python = build(StackSpec, config)
     assert isinstance(from_python, StackSpec)
