@@ -101,7 +101,7 @@ def eval_table(rows: list[dict[str, Any]]) -> str:
 
 ENGINE_HEADER = [
     "N",
-    "`up` from empty s",
+    "`up` from empty, `--checkpoints final` s",
     "kubectl apply s",
     "apply + wait s",
     "up / (apply+wait)",
@@ -110,7 +110,7 @@ ENGINE_HEADER = [
     "preview / diff",
     "1-weight preview s",
     "rollout step s",
-    "`up`, every checkpoint s",
+    "`up` from empty, every checkpoint (default) s",
 ]
 
 
@@ -223,13 +223,19 @@ Where the engine's time went, profiled on the N = 10 stack (engine events with t
   about 700 s at N = 100. Pulumi's own remedy, journaling, exists only for Pulumi Cloud
   (pulumi/pulumi#22075, #10960 are open for DIY backends); the engine's documented alternative is
   `PULUMI_SKIP_CHECKPOINTS` (write once, at the end).
-  meshstack's `checkpoints` setting (`--checkpoints`, `$MESHSTACK_CHECKPOINTS`) is `every`,
-  `final`, or `auto`, the default: `final` for a stack with no resources yet, `every` otherwise.
-  A first install loses nothing a re-run cannot take back (the stack had no resources; a killed
-  job's objects are adopted by `meshstack recover`'s server-side apply, docs/cd.md#a-killed-job),
-  while on a stack with resources a lost record could hide a delete or a replacement. A rollout
-  step (a targeted update of one route, recomputed from the recorded position on `resume`) also
-  writes once.
+  meshstack's `checkpoints` setting (`--checkpoints`, `$MESHSTACK_CHECKPOINTS`) is `every`, the
+  default, or `final`. `final` is not the default, because of what the cd tier showed when a
+  first install under `final` was SIGKILLed. The dead job recorded nothing, and every object it
+  had created keeps the fields it set, owned by its server-side apply field manager: a random
+  name pulumi-kubernetes gives each resource and records in the state. `meshstack recover`
+  adopts those objects with force, but a field whose value did not change stays co-owned by the
+  dead manager, so the next change of such a field (a replica count, say) is an SSA conflict.
+  Under `every` the killed job's finished creates are in the state, with their field managers,
+  and only the operations in flight are re-done. `final` is for an install nothing is waiting on
+  (a laptop, a test cluster).
+  A rollout step also writes once: it updates one route that the state already holds (its field
+  manager comes from there), and `rollout resume` recomputes the route from the recorded
+  position.
 - **Services.** pulumi-kubernetes awaits a Service until its endpoints have not changed for
   10 s, a fixed settle; two such waits were on the critical path (istiod's Service, then the
   gateways' and apps'), though nothing waits on a Service's endpoints: what must be ready is the
@@ -473,15 +479,15 @@ def render(results: Results) -> str:
         "- kubectl: `apply --server-side` of every object of the stack (meshstack's objects and the",
         "  charts' via `helm template`; CRDs first), `wait` until every Deployment is Available, then",
         "  `kubectl diff --server-side` of the same files (a no-op);",
-        "- meshstack: `up` from empty (returns when everything is ready; checkpoints `auto`, so a first",
-        "  install writes its state once, at the end: see [Checkpoints](#checkpoints)), a no-op",
+        "- meshstack: `up` from empty with `--checkpoints final` (returns when everything is ready; the",
+        "  state is written once, at the end: see [Checkpoints](#checkpoints)), a no-op",
         "  `preview`, a `preview` of one canary weight change (svc-0001 90/10 → 80/20), and the first",
         "  step of svc-0000's rollout (stable 100 % → canary 10 %) made as the runner makes it",
         "  (`EngineStack`: `pulumi up --target` of the one VirtualService with the program in its",
         "  route-only mode, the new position recorded in the stack's outputs, the guardrails policy",
         "  pack running), until the API server returns the new weights;",
-        "- for N = 10, `up` from empty again on a third cluster with a checkpoint at every step",
-        "  (`--checkpoints every`, Pulumi's default): what the checkpoints cost.",
+        "- for N = 10, `up` from empty again on a third cluster with a checkpoint at every step (the",
+        "  default, Pulumi's): what the checkpoints cost.",
         "",
     ]
     if engine:

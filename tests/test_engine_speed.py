@@ -1,5 +1,5 @@
 """What keeps a real ``up`` fast without giving up a gate that matters (docs/benchmarks.md):
-Services ready on their cluster IP, and the state written once on a first install."""
+Services ready on their cluster IP, and the state written once when asked (``--checkpoints final``)."""
 
 from __future__ import annotations
 
@@ -62,38 +62,18 @@ def test_the_chart_transform_gives_chart_services_the_same_readiness() -> None:
     assert service_readiness(args("kubernetes:apps/v1:Deployment", {"metadata": {}})) is None
 
 
-class _Stack:
-    def __init__(self, resources: list[dict[str, Any]] | None) -> None:
-        self.deployment = None if resources is None else {"resources": resources}
-        self.exports = 0
-
-    def export_stack(self) -> Any:
-        self.exports += 1
-        return self
-
-
-@pytest.mark.parametrize(
-    ("mode", "resources", "final"),
-    [
-        ("auto", None, True),  # a stack never updated
-        ("auto", [], True),  # destroyed: no resources left
-        ("auto", [{"urn": "urn:pulumi:dev::meshstack::pulumi:pulumi:Stack::meshstack-dev"}], False),
-        ("every", None, False),
-        ("final", [{"urn": "x"}], True),
-    ],
-)
-def test_checkpoints_are_final_only_for_a_stack_without_resources_unless_asked(
-    tmp_path: Path, mode: str, resources: list[dict[str, Any]] | None, final: bool
-) -> None:
+@pytest.mark.parametrize(("mode", "final"), [("every", False), ("final", True)])
+def test_checkpoints_every_step_unless_final_is_asked_for(tmp_path: Path, mode: str, final: bool) -> None:
     engine = Engine("dev", None, None, tmp_path, on_output=None, checkpoints=mode)
-    stack = _Stack(resources)
-    env = engine.checkpoint_env(stack)  # type: ignore[arg-type]
-    assert env == ({"PULUMI_SKIP_CHECKPOINTS": "true"} if final else {})
-    assert stack.exports == (1 if mode == "auto" else 0)
+    assert engine.checkpoint_env() == ({"PULUMI_SKIP_CHECKPOINTS": "true"} if final else {})
 
 
-def test_checkpoints_come_from_the_environment_and_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MESHSTACK_CHECKPOINTS", "every")
-    assert Engine("dev", None, None, tmp_path, on_output=None).checkpoints == "every"
-    with pytest.raises(EngineError, match="checkpoints: 'sometimes' is not one of auto, every, final"):
-        Engine("dev", None, None, tmp_path, on_output=None, checkpoints="sometimes").checkpoint_env(_Stack(None))  # type: ignore[arg-type]
+def test_checkpoints_default_to_every_come_from_the_environment_and_are_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MESHSTACK_CHECKPOINTS", raising=False)
+    assert Engine("dev", None, None, tmp_path, on_output=None).checkpoint_env() == {}
+    monkeypatch.setenv("MESHSTACK_CHECKPOINTS", "final")
+    assert Engine("dev", None, None, tmp_path, on_output=None).checkpoints == "final"
+    with pytest.raises(EngineError, match="checkpoints: 'auto' is not one of every, final"):
+        Engine("dev", None, None, tmp_path, on_output=None, checkpoints="auto").checkpoint_env()

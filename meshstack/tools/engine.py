@@ -158,10 +158,9 @@ class Engine:
     #: Extra environment for the engine and the program (AWS credentials and endpoints, …).
     extra_env: dict[str, str] = field(default_factory=dict)
     #: When an update writes the stack's state (docs/benchmarks.md#checkpoints): ``every`` step
-    #: (Pulumi's default: twice per resource operation, the whole state each time), only the
-    #: ``final`` state, or ``auto`` (``$MESHSTACK_CHECKPOINTS``, else this): final for a stack with
-    #: no resources yet, every step otherwise.
-    checkpoints: str = field(default_factory=lambda: os.environ.get("MESHSTACK_CHECKPOINTS", "auto"))
+    #: (Pulumi's default: twice per resource operation, the whole state each time; this default), or
+    #: only the ``final`` state (``$MESHSTACK_CHECKPOINTS``; for a first install nothing is waiting on).
+    checkpoints: str = field(default_factory=lambda: os.environ.get("MESHSTACK_CHECKPOINTS", "every"))
 
     @property
     def project_dir(self) -> Path:
@@ -312,9 +311,7 @@ class Engine:
         while True:
             try:
                 with private_files(), locked_as_error(self.stack_name), refused_by_policy(self.stack_name):
-                    stack = self.stack(extra_env)
-                    stack.workspace.env_vars = {**(stack.workspace.env_vars or {}), **self.checkpoint_env(stack)}
-                    return stack.up(
+                    return self.stack({**self.checkpoint_env(), **(extra_env or {})}).up(
                         on_output=self.on_output,
                         on_event=on_event,
                         refresh=refresh,
@@ -330,24 +327,20 @@ class Engine:
                     raise
                 time.sleep(LOCK_RETRY_SECONDS)
 
-    def checkpoint_env(self, stack: auto.Stack) -> dict[str, str]:
+    def checkpoint_env(self) -> dict[str, str]:
         """The engine's environment for this update's :attr:`checkpoints`.
 
         A DIY backend (a file, S3) rewrites the whole state before and after every resource
         operation, so an update of R resources writes O(R²) bytes: most of a first install's time
-        (docs/benchmarks.md). With ``final`` the engine writes once, at the end, also when an
-        operation fails or the update is interrupted; only a job killed outright records nothing of
-        its work. For a first install that loses nothing a re-run cannot take back: the stack had
-        no resources, and ``meshstack recover`` adopts every object the dead job created with
-        server-side apply (they are in the program; an object since removed from the program would
-        stay in the cluster). On a stack with resources a lost record could hide a delete or a
-        replacement, so ``auto`` keeps every checkpoint there."""
+        (docs/benchmarks.md#checkpoints). With ``final`` the engine writes once, at the end, also
+        when an operation fails or the update is interrupted; a job killed outright records
+        nothing of its work, and its objects then belong to a server-side apply field manager no
+        later update uses: ``meshstack recover`` adopts them with force, but fields the dead job
+        set stay co-owned by it, and a later change of such a field conflicts. So ``every`` is the
+        default, and ``final`` is for an install nothing is waiting on (a laptop, a test)."""
         if self.checkpoints not in CHECKPOINTS:
             raise EngineError(f"checkpoints: {self.checkpoints!r} is not one of {', '.join(CHECKPOINTS)}")
-        final = self.checkpoints == "final" or (
-            self.checkpoints == "auto" and not (stack.export_stack().deployment or {}).get("resources")
-        )
-        return {"PULUMI_SKIP_CHECKPOINTS": "true"} if final else {}
+        return {"PULUMI_SKIP_CHECKPOINTS": "true"} if self.checkpoints == "final" else {}
 
     def preview(
         self,
@@ -384,8 +377,9 @@ class Engine:
 
         ``final_checkpoint``: the state is written once, at the end, not also before and after the
         update of each target (two whole-state writes fewer: a second on a 100-service stack). For
-        updates whose every target is recomputed from the recorded state by a re-run (a rollout's
-        route), so a job killed mid-way loses nothing."""
+        updates of resources the state already has (their field manager is recorded there) that a
+        re-run recomputes from the recorded state (a rollout's route), so a job killed mid-way
+        loses nothing."""
         project = self.prepare()
         args = ["up", "--yes", "--skip-preview", "--json", "--stack", self.stack_name, "--parallel", str(self.parallel)]
         for target in targets:
@@ -532,7 +526,7 @@ class Engine:
 
 
 #: :attr:`Engine.checkpoints`' values.
-CHECKPOINTS = ("auto", "every", "final")
+CHECKPOINTS = ("every", "final")
 
 #: Seconds between tries of an update waiting for another one's lock.
 LOCK_RETRY_SECONDS = 5.0

@@ -98,9 +98,7 @@ def test_a_job_killed_mid_up_is_recovered_by_the_next_job(pipeline: Pipeline) ->
     assert "locked" in locked.stderr and "meshstack recover --stack dev" in locked.stderr
     recovered = ok(pipeline.meshstack("recover", "--stack", "dev", "--json"))
     FIGURES["recover"] = last_json(recovered)
-    # The dead job was dev's first install, so (checkpoints "auto") it had recorded nothing: the
-    # state is written once, at the end. Nothing is pending; recover adopts what the job created.
-    assert last_json(recovered)["lock"] == "released" and last_json(recovered)["pending"] == 0
+    assert last_json(recovered)["lock"] == "released" and last_json(recovered)["pending"] >= 1
     assert last_json(recovered)["changes"].get("create", 0) >= 1
     converged = ok(pipeline.meshstack("up", "--stack", "dev", "--json"))
     FIGURES["converge_seconds"] = round(converged.seconds, 1)
