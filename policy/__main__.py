@@ -60,8 +60,9 @@ def plain(value: Any) -> Any:
 class LazyProps(Mapping[str, Any]):
     """A resource's props for a rule, each top-level key converted by :func:`plain` when the rule
     first reads it. Most rules look at a few kinds and, for the rest, ``kind`` and ``metadata``
-    only; converting every resource whole for every rule (CRD schemas included) was most of the
-    pack's time in a preview."""
+    only, so a CRD's schema is never converted. (Measured: this is not where the pack's time in a
+    preview goes; pulumi_policy's own per-policy deserialisation and one gRPC call per resource
+    are, docs/benchmarks.md.)"""
 
     def __init__(self, props: Any) -> None:
         target = props["__target"] if isinstance(props, policy_proxy._DictProxy) else props

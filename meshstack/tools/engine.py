@@ -340,7 +340,7 @@ class Engine:
         default, and ``final`` is for an install nothing is waiting on (a laptop, a test)."""
         if self.checkpoints not in CHECKPOINTS:
             raise EngineError(f"checkpoints: {self.checkpoints!r} is not one of {', '.join(CHECKPOINTS)}")
-        return {"PULUMI_SKIP_CHECKPOINTS": "true"} if self.checkpoints == "final" else {}
+        return dict(FINAL_CHECKPOINT_ONLY) if self.checkpoints == "final" else {}
 
     def preview(
         self,
@@ -390,7 +390,7 @@ class Engine:
             env = {
                 **self.env(),
                 **(extra_env or {}),
-                **({"PULUMI_SKIP_CHECKPOINTS": "true"} if final_checkpoint else {}),
+                **(FINAL_CHECKPOINT_ONLY if final_checkpoint else {}),
             }
             done = self.command().run(args, str(project), env)
         changes: dict[str, int] = {}
@@ -527,6 +527,8 @@ class Engine:
 
 #: :attr:`Engine.checkpoints`' values.
 CHECKPOINTS = ("every", "final")
+#: The engine's switch for writing the state once, at the end of an update.
+FINAL_CHECKPOINT_ONLY = {"PULUMI_SKIP_CHECKPOINTS": "true"}
 
 #: Seconds between tries of an update waiting for another one's lock.
 LOCK_RETRY_SECONDS = 5.0
