@@ -59,3 +59,88 @@ def test_every_rule_finds_the_same_through_the_pack_as_on_plain_data(pack: Modul
             assert rule.check(lazy) == expected, rule.name
             found += len(expected)
     assert found >= 4
+
+
+# --- FastAnalyzer: pulumi_policy's own analyzer, driven with the requests the engine sends ---------
+
+
+def _requests(rec: Any) -> list[Any]:
+    from google.protobuf import struct_pb2
+    from pulumi.runtime import proto
+
+    provider = struct_pb2.Struct()
+    provider.update({"kubeconfig": "/tmp/kubeconfig", "enableServerSideApply": "true"})
+    out = []
+    for r in rec.resources:
+        props = struct_pb2.Struct()
+        props.update(copy.deepcopy(r.inputs))
+        out.append(
+            proto.AnalyzeRequest(
+                type=r.type,
+                properties=props,
+                urn=r.urn,
+                name=r.name,
+                options=proto.AnalyzerResourceOptions(parent=r.parent or ""),
+                provider=proto.AnalyzerProviderResource(
+                    type="pulumi:providers:kubernetes", properties=provider, urn="urn:k8s", name="k8s"
+                ),
+            )
+        )
+    return out
+
+
+def _diagnostics(response: Any) -> list[tuple[str, str, str]]:
+    return sorted((d.policyName, d.urn, d.message) for d in response.diagnostics)
+
+
+def test_fast_analyzer_answers_as_pulumi_policy_does_converting_each_message_once(
+    pack: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pulumi.runtime import proto
+    from pulumi_policy import EnforcementLevel
+    from pulumi_policy import policy as servicer_module
+
+    rec = run_stack("dev")
+    requests = _requests(rec)
+    stack = proto.AnalyzeStackRequest(
+        resources=[
+            proto.AnalyzerResource(type=q.type, properties=q.properties, urn=q.urn, name=q.name) for q in requests
+        ]
+    )
+    cls = servicer_module._PolicyAnalyzerServicer
+
+    def answers() -> tuple[list[Any], list[Any], list[Any]]:
+        servicer = cls(pack.PACK, "0.0.1", pack.policies(), EnforcementLevel.ADVISORY)
+        analyzed = [_diagnostics(servicer.Analyze(q, None)) for q in requests]
+        remediated = [servicer.Remediate(q, None) for q in requests[:20]]
+        return analyzed, remediated, _diagnostics(servicer.AnalyzeStack(stack, None))
+
+    analyzed, remediated, stacked = answers()
+    assert sum(map(len, analyzed)) >= 3 and stacked  # dev breaks resource and stack rules
+
+    # Installed (and undone after the test, it patches module and class attributes).
+    for name in ("json_format", "deserialize_properties", "unknown_checking_proxy"):
+        monkeypatch.setattr(servicer_module, name, getattr(servicer_module, name))
+    for name in ("Analyze", "AnalyzeStack", "Remediate", "_configure_runtime_settings"):
+        monkeypatch.setattr(cls, name, getattr(cls, name))
+    fast = pack.FastAnalyzer()
+    fast.install()
+    fast_analyzed, fast_remediated, fast_stacked = answers()
+    assert fast_analyzed == analyzed and fast_stacked == stacked
+    assert [r.SerializeToString() for r in fast_remediated] == [r.SerializeToString() for r in remediated]
+    # Per resource: its properties and its provider's, each converted, deserialized and proxied
+    # once (pulumi_policy alone does each of them once per policy: five resource rules here).
+    # Per stack call: each resource's properties, once for both stack rules.
+    assert fast.conversions == 6 * len(requests) + 3 * len(requests)
+    assert getattr(fast._local, "caches", None) is None  # emptied when each call returned
+
+    # A policy set to remediate is still asked (pulumi_policy's own answer: not applicable).
+    servicer = cls(pack.PACK, "0.0.1", pack.policies(), EnforcementLevel.ADVISORY)
+    servicer.Configure(
+        proto.ConfigureAnalyzerRequest(
+            policyConfig={"no-fault-injection": proto.PolicyConfig(enforcementLevel=proto.EnforcementLevel.REMEDIATE)}
+        ),
+        None,
+    )
+    asked = servicer.Remediate(requests[0], None)
+    assert [n.policy_name for n in asked.not_applicable] == ["no-fault-injection"]
