@@ -7,16 +7,14 @@ stack's config (:func:`read_spec`) or in Python (``StackSpec.for_environment("pr
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
-from meshstack.components.apps import MeshApps, MeshAppsArgs
 from meshstack.components.k8s import kubernetes_object, object_key
-from meshstack.components.platform import MeshPlatform, MeshPlatformArgs
 from meshstack.errors import ConfigError
 from meshstack.model.rollout.state import RolloutState
 from meshstack.model.stack import StackSpec
@@ -24,6 +22,9 @@ from meshstack.render import platform as platform_render
 from meshstack.render.app import render_apps
 from meshstack.stacks import release, rollouts
 from meshstack.stacks.config import PREFIX, collect, load_stack_spec
+
+if TYPE_CHECKING:
+    from meshstack.components.platform import MeshPlatform
 
 
 def read_spec() -> tuple[StackSpec, dict[str, RolloutState], dict[str, Any]]:
@@ -69,14 +70,23 @@ def _provider(spec: StackSpec) -> k8s.Provider:
     )
 
 
-def deploy(spec: StackSpec, rollout_states: Mapping[str, RolloutState] | None = None) -> MeshPlatform:
+def deploy(
+    spec: StackSpec,
+    rollout_states: Mapping[str, RolloutState] | Callable[[], Mapping[str, RolloutState]] | None = None,
+) -> MeshPlatform:
     """Register the whole stack: a provider for the cluster, the platform, the apps, the outputs.
-    ``rollout_states`` are where the apps' rollouts stand (unset: their start)."""
-    states = dict(rollout_states or {})
+    ``rollout_states`` are where the apps' rollouts stand (unset: their start), or a function
+    returning them, called once the platform is registered: reading them back from the stack's
+    state (:func:`previous_outputs`) then overlaps the platform's registration."""
+    # Imported here: a rollout step (:func:`deploy_route`) registers one route and needs none of them.
+    from meshstack.components.apps import MeshApps, MeshAppsArgs  # noqa: PLC0415
+    from meshstack.components.platform import MeshPlatform, MeshPlatformArgs  # noqa: PLC0415
+
     provider = _provider(spec)
     k8s_opts = pulumi.ResourceOptions(providers=[provider])
     # The platform: control plane, workload namespaces, gateways, addons (docs/platform.md).
     platform = MeshPlatform("platform", MeshPlatformArgs.from_spec(spec), opts=k8s_opts)
+    states = dict((rollout_states() if callable(rollout_states) else rollout_states) or {})
     # The apps (docs/apps.md): they wait for what the mesh reference names (istiod, namespaces, gateways).
     route_urns: dict[str, pulumi.Output[str]] = {}
     if spec.apps.enabled:
@@ -125,11 +135,17 @@ def deploy_route(
 
 def main() -> None:
     spec, explicit, values = read_spec()
-    previous = previous_outputs()
-    states = rollouts.current_states(spec, explicit, rollouts.recorded_states(previous))
     if app := os.environ.get(ROUTE_ONLY):
-        deploy_route(spec, states, app, previous)
+        previous = previous_outputs()
+        deploy_route(spec, rollouts.current_states(spec, explicit, rollouts.recorded_states(previous)), app, previous)
         return
+
+    def states() -> dict[str, RolloutState]:
+        # The stack's state is read (a whole-state load in the engine) only when a rollout needs
+        # its recorded position, and only after the platform is registered (docs/benchmarks.md).
+        recorded = rollouts.recorded_states(previous_outputs()) if rollouts.rollouts_of(spec) else {}
+        return rollouts.current_states(spec, explicit, recorded)
+
     deploy(spec, states)
     # What this stack runs, for `meshstack promote` to read back from its state (docs/cd.md).
     pulumi.export(release.OUTPUT, release.record(values))
