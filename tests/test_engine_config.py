@@ -83,3 +83,14 @@ def test_mandatory_policy_violations_are_listed_with_their_messages() -> None:
     assert "no-fault-injection" in found[0] and "spec.http[0].fault injects a delay" in found[0]
     assert "images-pinned" not in found[0]
     assert policy_violations("error: update failed\n") == []
+
+
+def test_the_engines_go_collector_runs_less_often_unless_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    engine = Engine("dev", tmp_path / "kubeconfig", None, tmp_path)
+    assert {k: engine.env()[k] for k in ("GOGC", "GOMEMLIMIT")} == {"GOGC": "400", "GOMEMLIMIT": "4GiB"}
+    monkeypatch.setenv("GOGC", "100")  # an operator's own setting wins
+    assert engine.env()["GOGC"] == "100" and engine.env()["GOMEMLIMIT"] == "4GiB"
