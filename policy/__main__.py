@@ -30,7 +30,7 @@ from pulumi_policy import (
 )
 from pulumi_policy import policy as policy_servicer
 from pulumi_policy import proxy as policy_proxy
-from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.deserialize import _deserialize_property, deserialize_properties
 
 from meshstack.guardrails import RULES, UNKNOWN, Resource, ResourceRule, Rule
 
@@ -62,21 +62,52 @@ def plain(value: Any) -> Any:
     return value
 
 
+class LazyStruct(Mapping[str, Any]):
+    """The properties of a resource (a protobuf ``Struct``) as pulumi_policy would deserialise them
+    (``deserialize_properties(json_format.MessageToDict(struct))``: secrets unwrapped, assets and
+    archives made), one top-level key at a time, when a rule first reads it."""
+
+    def __init__(self, struct: Any, analyzer: FastAnalyzer) -> None:
+        self._fields = struct.fields
+        self._analyzer = analyzer
+        self._done: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._done:
+            if key not in self._fields:  # (indexing a protobuf map would insert the key)
+                raise KeyError(key)
+            value = self._fields[key]
+            self._analyzer.conversions += 1
+            self._analyzer.converted_bytes += value.ByteSize()
+            self._done[key] = _deserialize_property(json_format.MessageToDict(value))
+        return self._done[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+
 class FastAnalyzer:
     """Three shortcuts in pulumi_policy's analyzer (``pulumi_policy.policy``, 1.21.0), each giving
     the engine the same answers, that take the pack's own time in a 100-service preview from about
-    2.4 to 0.9 s of the engine's serial path (docs/benchmarks.md#the-policy-pack; the upstream
+    2.4 to 0.5 s of the engine's serial path (docs/benchmarks.md#the-policy-pack; the upstream
     report is written there):
 
-    * **One conversion per call.** ``Analyze`` converts a resource's properties (a protobuf
-      ``Struct``) to Python and wraps them in unknown-checking proxies once per *policy*
-      (``unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(...)))``: five
-      times a resource here, and its provider's properties likewise); ``AnalyzeStack`` does it for
-      every resource once per stack rule. Within one call, the first result for the same message
-      object is returned again: protobuf's upb runtime hands out one object per sub-message while
-      the request lives, and each cached message is held, so its ``id`` cannot be reused. The
-      caches are per thread and emptied when the call returns. Nothing mutates a result: the
-      proxies read through, and the rules read plain copies (:class:`LazyProps`).
+    * **Properties converted once, and only what a rule reads.** ``Analyze`` converts a
+      resource's properties (a protobuf ``Struct``) to Python and wraps them in unknown-checking
+      proxies once per *policy* (``unknown_checking_proxy(deserialize_properties(
+      json_format.MessageToDict(...)))``: five times a resource here, and its provider's
+      properties likewise); ``AnalyzeStack`` does it for every resource once per stack rule. During
+      those two calls, the properties handed to the policies are a :class:`LazyStruct` instead:
+      one per message and call (protobuf's upb runtime hands out one object per sub-message while
+      the request lives, and each cached message is held, so its ``id`` cannot be reused), each
+      top-level key converted when first read. Most rules read ``kind`` and ``metadata`` and, for
+      a few kinds, ``spec``: a CRD's schema or a dashboard's JSON is never converted. The
+      unknown-checking proxies are left out: the rules read through them anyway (:func:`plain`
+      turns unknowns into ``UNKNOWN``). The caches are per thread and emptied when the call
+      returns; anywhere else (``Configure``, a remediation) the conversion is pulumi_policy's own.
     * **No remediation work without remediations.** The engine calls ``Remediate`` for every
       resource before ``Analyze``; pulumi_policy converts the properties before looking for a
       policy at the ``remediate`` level. With none (ours have no remediations), the answer is the
@@ -87,34 +118,34 @@ class FastAnalyzer:
 
     def __init__(self) -> None:
         self._local = threading.local()
-        #: Conversions actually made (a test reads it).
+        #: Top-level property values converted, and their size in protobuf bytes (a test reads them).
         self.conversions = 0
+        self.converted_bytes = 0
 
-    def _caches(self) -> dict[Any, tuple[Any, Any]]:
+    def _caches(self) -> dict[Any, tuple[Any, Any]] | None:
         caches: dict[Any, tuple[Any, Any]] | None = getattr(self._local, "caches", None)
-        if caches is None:
-            caches = self._local.caches = {}
         return caches
 
     def MessageToDict(self, message: Any, **kwargs: Any) -> Any:
-        if kwargs:
+        caches = self._caches()
+        if kwargs or caches is None or message.DESCRIPTOR.full_name != "google.protobuf.Struct":
             return json_format.MessageToDict(message, **kwargs)
-        return self._once(("dict", id(message)), message, json_format.MessageToDict)
+        return self._once(caches, id(message), message, lambda m: LazyStruct(m, self))
 
     def deserialize_properties(self, props: Any, proxy_secrets: bool = False) -> Any:
-        return self._once(
-            ("props", id(props), proxy_secrets), props, lambda p: deserialize_properties(p, proxy_secrets)
-        )
+        if isinstance(props, LazyStruct):
+            return props if not proxy_secrets else deserialize_properties(dict(props), proxy_secrets)
+        return deserialize_properties(props, proxy_secrets)
 
-    def unknown_checking_proxy(self, props: Any) -> Any:
-        return self._once(("proxy", id(props)), props, policy_proxy.unknown_checking_proxy)
+    @staticmethod
+    def unknown_checking_proxy(props: Any) -> Any:
+        return props if isinstance(props, LazyStruct) else policy_proxy.unknown_checking_proxy(props)
 
-    def _once(self, key: Any, source: Any, convert: Any) -> Any:
-        caches = self._caches()
+    @staticmethod
+    def _once(caches: dict[Any, tuple[Any, Any]], key: Any, source: Any, convert: Any) -> Any:
         held = caches.get(key)
         if held is not None and held[0] is source:
             return held[1]
-        self.conversions += 1
         result = convert(source)
         caches[key] = (source, result)
         return result
@@ -123,6 +154,7 @@ class FastAnalyzer:
         """``method`` (a servicer call) with the caches emptied when it returns."""
 
         def call(servicer: Any, request: Any, context: Any) -> Any:
+            self._local.caches = {}
             try:
                 return method(servicer, request, context)
             finally:

@@ -102,6 +102,23 @@ def test_fast_analyzer_answers_as_pulumi_policy_does_converting_each_message_onc
 
     rec = run_stack("dev")
     requests = _requests(rec)
+    # A CRD as the engine hands it over from a chart: a large schema no rule reads.
+    schema = {
+        "type": "object",
+        "properties": {f"field{i}": {"type": "string", "description": "x" * 200} for i in range(500)},
+    }
+    crd = proto.AnalyzeRequest(
+        type="kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", urn="urn:crd", name="crd"
+    )
+    crd.properties.update(
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "virtualservices.networking.istio.io"},
+            "spec": {"versions": [{"name": "v1", "schema": {"openAPIV3Schema": schema}}]},
+        }
+    )
+    requests.append(crd)
     stack = proto.AnalyzeStackRequest(
         resources=[
             proto.AnalyzerResource(type=q.type, properties=q.properties, urn=q.urn, name=q.name) for q in requests
@@ -128,10 +145,15 @@ def test_fast_analyzer_answers_as_pulumi_policy_does_converting_each_message_onc
     fast_analyzed, fast_remediated, fast_stacked = answers()
     assert fast_analyzed == analyzed and fast_stacked == stacked
     assert [r.SerializeToString() for r in fast_remediated] == [r.SerializeToString() for r in remediated]
-    # Per resource: its properties and its provider's, each converted, deserialized and proxied
-    # once (pulumi_policy alone does each of them once per policy: five resource rules here).
-    # Per stack call: each resource's properties, once for both stack rules.
-    assert fast.conversions == 6 * len(requests) + 3 * len(requests)
+    # Each top-level key at most once per call (Analyze, then AnalyzeStack), and only those a rule
+    # read: pulumi_policy alone converts every key once per policy (5 resource + 2 stack rules).
+    keys = sum(len(q.properties.fields) for q in requests)
+    assert 0 < fast.conversions < 2 * keys
+    # … and the CRD's schema was never converted.
+    assert fast.converted_bytes < crd.properties.fields["spec"].ByteSize(), (
+        fast.converted_bytes,
+        crd.properties.fields["spec"].ByteSize(),
+    )
     assert getattr(fast._local, "caches", None) is None  # emptied when each call returned
 
     # A policy set to remediate is still asked (pulumi_policy's own answer: not applicable).
