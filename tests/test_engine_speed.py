@@ -1,5 +1,5 @@
 """What keeps a real ``up`` fast without giving up a gate that matters (docs/benchmarks.md):
-Services ready on their cluster IP, and the state written once when asked (``--checkpoints final``)."""
+Services ready on their cluster IP, and the state written once (``--checkpoints final``, the default)."""
 
 from __future__ import annotations
 
@@ -68,12 +68,12 @@ def test_checkpoints_every_step_unless_final_is_asked_for(tmp_path: Path, mode: 
     assert engine.checkpoint_env() == ({"PULUMI_SKIP_CHECKPOINTS": "true"} if final else {})
 
 
-def test_checkpoints_default_to_every_come_from_the_environment_and_are_checked(
+def test_checkpoints_default_to_final_come_from_the_environment_and_are_checked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("MESHSTACK_CHECKPOINTS", raising=False)
+    assert Engine("dev", None, None, tmp_path, on_output=None).checkpoint_env() == {"PULUMI_SKIP_CHECKPOINTS": "true"}
+    monkeypatch.setenv("MESHSTACK_CHECKPOINTS", "every")
     assert Engine("dev", None, None, tmp_path, on_output=None).checkpoint_env() == {}
-    monkeypatch.setenv("MESHSTACK_CHECKPOINTS", "final")
-    assert Engine("dev", None, None, tmp_path, on_output=None).checkpoints == "final"
     with pytest.raises(EngineError, match="checkpoints: 'auto' is not one of every, final"):
         Engine("dev", None, None, tmp_path, on_output=None, checkpoints="auto").checkpoint_env()

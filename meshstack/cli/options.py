@@ -62,8 +62,8 @@ CheckpointsOpt = Annotated[
     typer.Option(
         "--checkpoints",
         envvar="MESHSTACK_CHECKPOINTS",
-        help="When the update writes state: every (each resource operation: the default, Pulumi's), or final (once, "
-        "at the end: a first install nothing waits on; a killed run needs recover). docs/benchmarks.md#checkpoints",
+        help="When the update writes state: final (once, at the end: the default; a killed run needs recover), or "
+        "every (each resource operation, Pulumi's default). docs/benchmarks.md#checkpoints",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output (for pipelines).")]

@@ -178,10 +178,11 @@ class Engine:
     enforcement: str | None = None
     #: Extra environment for the engine and the program (AWS credentials and endpoints, …).
     extra_env: dict[str, str] = field(default_factory=dict)
-    #: When an update writes the stack's state (docs/benchmarks.md#checkpoints): ``every`` step
-    #: (Pulumi's default: twice per resource operation, the whole state each time; this default), or
-    #: only the ``final`` state (``$MESHSTACK_CHECKPOINTS``; for a first install nothing is waiting on).
-    checkpoints: str = field(default_factory=lambda: os.environ.get("MESHSTACK_CHECKPOINTS", "every"))
+    #: When an update writes the stack's state (docs/benchmarks.md#checkpoints, ``$MESHSTACK_CHECKPOINTS``):
+    #: the ``final`` state only (this default), or ``every`` step (Pulumi's default: twice per
+    #: resource operation, the whole state each time).
+    checkpoints: str = field(default_factory=lambda: os.environ.get("MESHSTACK_CHECKPOINTS", "final"))
+    _stacks: dict[Any, auto.Stack] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def project_dir(self) -> Path:
@@ -281,8 +282,13 @@ class Engine:
         return project
 
     def stack(self, extra_env: Mapping[str, str] | None = None) -> auto.Stack:
+        """The Automation API's stack, the project mirror rewritten first. Selected (or created)
+        once per environment: selecting runs the CLI (about 0.4 s of each preview otherwise)."""
         project = self.prepare()
         env = {**self.env(), **(extra_env or {})}
+        key = (str(project), tuple(sorted(env.items())))
+        if (known := self._stacks.get(key)) is not None:
+            return known
         opts = auto.LocalWorkspaceOptions(
             work_dir=str(project),
             pulumi_home=env["PULUMI_HOME"],
@@ -292,6 +298,7 @@ class Engine:
         )
         stack = auto.create_or_select_stack(self.stack_name, work_dir=str(project), opts=opts)
         self._restore_secrets_manager(stack, project / f"Pulumi.{self.stack_name}.yaml")
+        self._stacks[key] = stack
         return stack
 
     #: The stack-file keys that hold a stack's secrets manager (its KMS-wrapped data key, or its
@@ -355,12 +362,12 @@ class Engine:
 
         A DIY backend (a file, S3) rewrites the whole state before and after every resource
         operation, so an update of R resources writes O(R²) bytes: most of a first install's time
-        (docs/benchmarks.md#checkpoints). With ``final`` the engine writes once, at the end, also
-        when an operation fails or the update is interrupted; a job killed outright records
-        nothing of its work, and its objects then belong to a server-side apply field manager no
-        later update uses: ``meshstack recover`` adopts them with force, but fields the dead job
-        set stay co-owned by it, and a later change of such a field conflicts. So ``every`` is the
-        default, and ``final`` is for an install nothing is waiting on (a laptop, a test)."""
+        (docs/benchmarks.md#checkpoints). With ``final`` (the default) the engine writes once, at
+        the end, also when an operation fails or the update is interrupted. A job killed outright
+        records nothing of its work: ``meshstack recover`` applies the stack again, adopting with
+        force the objects the dead job made, and removes the dead job's field manager from them
+        (:meth:`release_dead_field_managers`), so later changes do not conflict. ``every`` records
+        each operation as it happens; a killed job's finished operations are then in the state."""
         if self.checkpoints not in CHECKPOINTS:
             raise EngineError(f"checkpoints: {self.checkpoints!r} is not one of {', '.join(CHECKPOINTS)}")
         return dict(FINAL_CHECKPOINT_ONLY) if self.checkpoints == "final" else {}
@@ -536,7 +543,24 @@ class Engine:
         if converge:
             result = self.up(extra_env={"PULUMI_K8S_ENABLE_PATCH_FORCE": "true"})
             done["changes"] = _changes(result.summary.resource_changes or {})
+            # The adopted objects' unchanged fields are still co-owned by the dead job's field
+            # manager; without this, the next change of such a field would conflict.
+            done["fieldManagers"] = self.release_dead_field_managers()
         return done
+
+    def release_dead_field_managers(self) -> dict[str, int]:
+        """Remove, from the stack's objects, the field-manager entries a killed job left
+        (:mod:`meshstack.tools.field_managers`)."""
+        from kubernetes import config as kube_config  # noqa: PLC0415 - only `recover` needs the client
+
+        from meshstack.tools import field_managers  # noqa: PLC0415
+
+        kubeconfig = self.cluster_kubeconfig()
+        api_client = kube_config.new_client_from_config(str(kubeconfig) if kubeconfig else None)
+        try:
+            return field_managers.release(self.stack().export_stack().deployment or {}, api_client)
+        finally:
+            api_client.close()
 
     def destroy(self) -> auto.DestroyResult:
         with private_files():
