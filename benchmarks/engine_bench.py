@@ -5,12 +5,12 @@ For the N-service dev stack (:mod:`benchmarks.generate`), on a fresh cluster eac
 * kubectl: ``apply --server-side`` of every object the stack creates (meshstack's own and the Helm
   charts' via ``helm template``; CRDs first, as any installer must) and ``wait`` until every
   Deployment is Available; then ``kubectl diff --server-side`` of the same files (a no-op);
-* meshstack: ``up`` from empty with ``--checkpoints final`` (it returns once everything is
-  ready; the state is written once, at the end), a no-op ``preview``, a ``preview`` of one canary
+* meshstack: ``up`` from empty (``--checkpoints final``, the default: it returns once everything
+  is ready; the state is written once, at the end), a no-op ``preview``, a ``preview`` of one canary
   weight change, and the first step of ``svc-0000``'s rollout as the runner makes it, from the
   decision to the API server reading the new weights back;
-* for small N, ``up`` from empty again on a third cluster with a checkpoint at every step (the
-  default, Pulumi's): what the checkpoints cost.
+* for small N, ``up`` from empty again on a third cluster with a checkpoint at every step
+  (``--checkpoints every``, Pulumi's default): what the checkpoints cost.
 
 The rollout step is :class:`~meshstack.tools.rollout_stack.EngineStack`'s: ``pulumi up --target``
 of the one VirtualService with the program in its route-only mode, the new state recorded in the
@@ -144,7 +144,6 @@ def meshstack_figures(n: int, charts: Path, workdir: Path) -> dict[str, float]:
         engine.set_overrides(apps={"services": stack_config(n)["meshstack:apps"]["services"]})
         t0 = time.perf_counter()
         result = engine.up()  # --checkpoints final: the state written once, at the end
-        engine.checkpoints = "every"  # the default, for what follows
         up = time.perf_counter() - t0
         t1 = time.perf_counter()
         engine.preview(expect_no_changes=True)

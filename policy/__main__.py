@@ -91,9 +91,9 @@ class LazyStruct(Mapping[str, Any]):
 
 class FastAnalyzer:
     """Three shortcuts in pulumi_policy's analyzer (``pulumi_policy.policy``, 1.21.0), each giving
-    the engine the same answers, that take the pack's own time in a 100-service preview from about
-    2.4 to 0.5 s of the engine's serial path (docs/benchmarks.md#the-policy-pack; the upstream
-    report is written there):
+    the engine the same answers, that cut the pack's own time in a 100-service preview (about 2.4 s
+    of the engine's serial path before; docs/benchmarks.md#the-policy-pack, where the upstream
+    report is written):
 
     * **Properties converted once, and only what a rule reads.** ``Analyze`` converts a
       resource's properties (a protobuf ``Struct``) to Python and wraps them in unknown-checking
