@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -108,7 +109,7 @@ def kubectl_bin() -> str:
     return str(Path(bootstrap_env()["PATH"].split(":")[0]) / "kubectl")
 
 
-def kubectl_figures(crds: Path, objects: Path, workdir: Path) -> dict[str, float]:
+def kubectl_figures(crds: Path, objects: Path, workdir: Path) -> dict[str, Any]:
     kubectl = kubectl_bin()
     with Cluster(workdir / "kubectl-cluster") as cluster:
         k = [kubectl, "--kubeconfig", str(cluster.kubeconfig)]
@@ -119,20 +120,27 @@ def kubectl_figures(crds: Path, objects: Path, workdir: Path) -> dict[str, float
         applied = time.perf_counter() - t0
         sh([*k, "wait", "--for=condition=Available", "deployment", "--all", "-A", "--timeout=900s"])
         available = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        done = subprocess.run(
-            [*k, "diff", "--server-side", "--force-conflicts", "-f", str(objects)],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        assert done.returncode in (0, 1), done.stderr
-        diff = time.perf_counter() - t1
-    return {"kubectl_apply_s": applied, "kubectl_apply_wait_s": available, "kubectl_diff_s": diff}
+        diffs = []
+        for _ in range(REPEAT):
+            t1 = time.perf_counter()
+            done = subprocess.run(
+                [*k, "diff", "--server-side", "--force-conflicts", "-f", str(objects)],
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            assert done.returncode in (0, 1), done.stderr
+            diffs.append(time.perf_counter() - t1)
+    return {
+        "kubectl_apply_s": applied,
+        "kubectl_apply_wait_s": available,
+        "kubectl_diff_s": statistics.median(diffs),
+        "kubectl_diff_runs": diffs,
+    }
 
 
-def meshstack_figures(n: int, charts: Path, workdir: Path) -> dict[str, float]:
+def meshstack_figures(n: int, charts: Path, workdir: Path) -> dict[str, Any]:
     with Cluster(workdir / "meshstack-cluster") as cluster:
         log = workdir / "pulumi.log"
 
@@ -145,9 +153,11 @@ def meshstack_figures(n: int, charts: Path, workdir: Path) -> dict[str, float]:
         t0 = time.perf_counter()
         result = engine.up()  # --checkpoints final: the state written once, at the end
         up = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        engine.preview(expect_no_changes=True)
-        noop = time.perf_counter() - t1
+        previews = []
+        for _ in range(REPEAT):
+            t1 = time.perf_counter()
+            engine.preview(expect_no_changes=True)
+            previews.append(time.perf_counter() - t1)
         engine.set_overrides(
             apps={
                 "services": {
@@ -167,12 +177,16 @@ def meshstack_figures(n: int, charts: Path, workdir: Path) -> dict[str, float]:
     return {
         "resources": float(sum((result.summary.resource_changes or {}).values())),
         "up_s": up,
-        "noop_preview_s": noop,
+        "noop_preview_s": statistics.median(previews),
+        "noop_preview_runs": previews,
         "change_preview_s": change,
         "change_preview_updates": float(changed.get("update", 0)),
         **step,
     }
 
+
+#: Runs of the no-op preview and of ``kubectl diff`` (each figure is the median).
+REPEAT = 3
 
 #: The service whose weights the 1-weight preview changes (90/10 → 80/20).
 CHANGED = "svc-0001"

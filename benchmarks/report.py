@@ -465,6 +465,17 @@ def _now_summary(ev: list[dict[str, Any]]) -> str:
     return "; ".join(parts) or "no results kept"
 
 
+def _runs(engine: list[dict[str, Any]]) -> str:
+    """Each size's runs of the no-op preview and of ``kubectl diff``, where the result has them."""
+    parts = [
+        f"N = {r['n']}: preview {', '.join(f'{x:.1f}' for x in r['noop_preview_runs'])} s, diff "
+        f"{', '.join(f'{x:.1f}' for x in r['kubectl_diff_runs'])} s"
+        for r in (d["result"] for d in engine)
+        if r.get("noop_preview_runs") and r.get("kubectl_diff_runs")
+    ]
+    return "; ".join(parts)
+
+
 def _engine_summary(engine: list[dict[str, Any]]) -> str:
     parts = [
         f"N={r['n']} `up` {r['up_s']:.0f} s against kubectl apply {r['kubectl_apply_s']:.1f} s + "
@@ -596,6 +607,8 @@ def render(results: Results) -> str:
             "*Rollout step*: from the decision to the API server returning the new weights (in",
             "parentheses, the targeted `up` alone). *1-weight preview*: the preview after changing one",
             "service's weights, with the number of updates it found (1: only that VirtualService).",
+            "*No-op preview* and *kubectl diff*: the median of three runs each"
+            + (f" ({_runs(engine)})." if _runs(engine) else "."),
             "",
             CHECKPOINTS,
             "",

@@ -283,9 +283,11 @@ class Engine:
 
     def stack(self, extra_env: Mapping[str, str] | None = None) -> auto.Stack:
         """The Automation API's stack, the project mirror rewritten first. Selected (or created)
-        once per environment: selecting runs the CLI (about 0.4 s of each preview otherwise)."""
+        once per environment: selecting runs the CLI (about 0.4 s of each preview otherwise). The
+        environment carries :meth:`checkpoint_env` for every operation (updates, refreshes and
+        destroys write the state; a preview does not)."""
         project = self.prepare()
-        env = {**self.env(), **(extra_env or {})}
+        env = {**self.env(), **self.checkpoint_env(), **(extra_env or {})}
         key = (str(project), tuple(sorted(env.items())))
         if (known := self._stacks.get(key)) is not None:
             return known
@@ -341,7 +343,7 @@ class Engine:
         while True:
             try:
                 with private_files(), locked_as_error(self.stack_name), refused_by_policy(self.stack_name):
-                    return self.stack({**self.checkpoint_env(), **(extra_env or {})}).up(
+                    return self.stack(extra_env).up(
                         on_output=self.on_output,
                         on_event=on_event,
                         refresh=refresh,
