@@ -5,7 +5,6 @@ and destroy. Each test builds on the state the previous one left, as an operator
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import time
 from typing import Any
@@ -123,16 +122,26 @@ def test_api_server_killed_mid_up_then_rerun_converges_without_duplicates_or_orp
     # A change with creates (two namespaces) and awaited updates (every Bookinfo Deployment scales).
     engine.set_overrides(apps={"bookinfo": {"replicas": 2}}, namespaces={"team-a": {}, "team-b": {}})
     failure: list[BaseException] = []
+    # The API server dies as soon as the engine starts changing the cluster (its first create or
+    # update: the namespaces, then the six awaited scale-ups, are still to do). Polling the cluster
+    # for a scaled Deployment instead was too late once the state is written only at the end (the
+    # default): the whole update could finish before the kill.
+    changing = threading.Event()
+
+    def on_event(event: auto.EngineEvent) -> None:
+        pre = event.resource_pre_event
+        if pre is not None and pre.metadata.op in (auto.OpType.CREATE, auto.OpType.UPDATE):
+            changing.set()
 
     def run_up() -> None:
         try:
-            engine.up()
+            engine.up(on_event=on_event)
         except BaseException as err:  # noqa: BLE001 - collected and asserted below
             failure.append(err)
 
     thread = threading.Thread(target=run_up)
     thread.start()
-    _wait_for(lambda: _scaled_replicasets(cluster) > 0, timeout=240)
+    assert changing.wait(timeout=240), "the update never started changing the cluster"
     cluster.kill("kube-apiserver")
     time.sleep(5)  # the in-flight requests and awaits of the running up hit the dead API server
     cluster.restart("kube-apiserver")
@@ -194,23 +203,3 @@ def test_destroy_leaves_only_retained_crds_and_no_webhooks(engine: Engine, clust
         names = [i["metadata"]["name"] for i in cluster.get(kind, "-n", "istio-system")["items"]]
         names = [n for n in names if n not in {"kube-root-ca.crt", "default"}]
         assert names == [], f"{kind} left in the retained istio-system namespace: {names}"
-
-
-# --- helpers -------------------------------------------------------------------------------------
-
-
-def _scaled_replicasets(cluster: Cluster) -> int:
-    try:
-        items = cluster.get("deployment", "-n", "bookinfo")["items"]
-    except subprocess.CalledProcessError:
-        return 0
-    return sum(1 for d in items if d["spec"].get("replicas") == 2)
-
-
-def _wait_for(predicate: Any, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"condition not met within {timeout}s")
