@@ -9,10 +9,13 @@ STACK  ?= dev
 OUT    ?= out/$(STACK)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help venv engine test lint typecheck unit render up down docs fuzz bench clean promotion-commit
+.PHONY: help preflight venv engine test lint typecheck unit render up down docs fuzz bench clean promotion-commit
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+preflight: ## Enough free disk for the test suite, or a clear error now (scripts/preflight.sh)
+	@bash scripts/preflight.sh
 
 venv: ## Create/refresh the virtualenv in .venv from requirements.txt
 	@scripts/venv.sh
@@ -31,7 +34,7 @@ engine: ## Build or reuse the engine, the local control plane and Istio's charts
 	bash scripts/bootstrap.sh
 	bash scripts/istio_charts.sh --with-helm > /dev/null
 
-test: venv lint typecheck engine unit ## Install what is missing, then lint, types and the whole test suite (unit + e2e)
+test: preflight venv lint typecheck engine unit ## Install what is missing, then lint, types and the whole test suite (unit + e2e)
 
 render: venv ## Offline render of a stack: make render STACK=dev OUT=out/dev
 	$(PY) -m meshstack.tools.render --stack $(STACK) --out $(OUT)

@@ -496,6 +496,14 @@ T_ALL="$(now)"
 echo "bootstrap: stamp $STAMP -> $TOOLS"
 if [[ -z "$ONLY" && -f "$TOOLS/.complete" ]]; then
   echo "bootstrap: cache hit (all tools present for this stamp)"
+else
+  # A cold build fills Go's module and build caches and this cache: about 10 GB here. A full disk
+  # makes `go build` fail late and obscurely, so say so up front.
+  mkdir -p "$CACHE"
+  free_mb=$(df -Pm "$CACHE" | awk 'NR == 2 { print $4 }')
+  if (( free_mb < 12288 )); then
+    echo "bootstrap: WARNING: $CACHE has ${free_mb} MB free; a cold build needs about 10 GB (Go caches included)" >&2
+  fi
 fi
 
 run_piece pins piece_pins
