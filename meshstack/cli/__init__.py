@@ -7,6 +7,9 @@ meshstack rollout run|status|promote|abort|resume --stack S --app A    progressi
 
 from __future__ import annotations
 
+import faulthandler
+import signal
+
 import typer
 
 from meshstack.cli import promote, rollout, stack
@@ -21,6 +24,9 @@ app.add_typer(rollout.rollout_app, name="rollout")
 
 
 def main() -> None:
+    # `kill -USR1 <pid>` prints every thread's stack to stderr and goes on: how a pipeline (or a
+    # test) finds where a job that stopped moving waits.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     app()
 
 

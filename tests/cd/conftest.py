@@ -9,7 +9,6 @@ Everything is started by the fixtures and stopped after; a missing tool fails th
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
@@ -242,33 +241,6 @@ class Pipeline:
     def config(self, stack: str) -> dict[str, Any]:
         doc = yaml.safe_load(self.stack_file(stack).read_text())
         return {k.split(":", 1)[1]: v for k, v in doc["config"].items()}
-
-
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and every process below it (from /proc: the engine starts its plugins in process
-    groups of their own, so killing the job's group alone leaves them running)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    out, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        out.append(current)
-        todo.extend(children.get(current, []))
-    return out
-
-
-def kill_job(process: subprocess.Popen[str]) -> None:
-    """SIGKILL a pipeline job and everything it started, all at once (as a CI runner kills a
-    cancelled job's process tree), and reap it."""
-    for pid in process_tree(process.pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    process.wait(timeout=60)
 
 
 def git(repo: Path, *args: str) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from meshstack.tools.engine import ROOT
-from tests.cd.conftest import NAMESPACE, Pipeline, Result, git, kill_job
+from tests.cd.conftest import NAMESPACE, Pipeline, Result, git
+from tests.processes import communicate, kill_job
 
 OUT = ROOT / "out" / "cd-figures.json"
 
@@ -130,11 +131,11 @@ def test_two_jobs_at_once_one_proceeds_the_other_fails_fast_or_waits(pipeline: P
         time.sleep(0.5)
     second = pipeline.meshstack("up", "--stack", "dev", "--json", job="second")
     waiting = pipeline.start("up", "--stack", "dev", "--json", "--wait-lock", "600", job="third")
-    out, err = first.communicate(timeout=900)
+    out, err = communicate(first, 900, "the first of three concurrent jobs")
     assert first.returncode == 0, err[-4000:]
     assert second.returncode == 5, second
     assert "stack dev is locked by another update" in second.stderr and "--wait-lock" in second.stderr
-    w_out, w_err = waiting.communicate(timeout=900)
+    w_out, w_err = communicate(waiting, 900, "the job waiting for the lock")
     assert waiting.returncode == 0, w_err[-4000:]
     FIGURES["lock"] = {
         "first": json.loads(out.splitlines()[-1])["changes"],

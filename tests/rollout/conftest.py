@@ -22,6 +22,7 @@ from meshstack.tools.prometheus import Prometheus
 from meshstack.tools.rollout import Outcome, Runner
 from meshstack.tools.rollout_stack import EngineStack
 from tests.e2e.conftest import Cluster
+from tests.processes import kill_job
 from tests.rollout.telemetry import Behaviour, Exporter, PrometheusServer
 
 NAMESPACE = "shop"
@@ -120,6 +121,8 @@ class RolloutStack:
     log: Path
     charts: Path
     events: list[Event] = field(default_factory=list)
+    #: The ``meshstack rollout`` jobs started (a test that fails leaves none running behind it).
+    jobs: list[subprocess.Popen[str]] = field(default_factory=list)
 
     def runner(self, app: str) -> tuple[Runner, EngineStack]:
         driver = EngineStack(self.engine)
@@ -142,7 +145,21 @@ class RolloutStack:
         ]  # fmt: skip
         if args[0] != "abort":
             cmd += ["--prometheus", self.prometheus.url]
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        job = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.jobs.append(job)
+        return job
+
+
+@pytest.fixture(autouse=True)
+def no_job_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test, kill what its jobs left running (only a failed test leaves any)."""
+    yield
+    if "stack" in request.fixturenames:
+        for job in request.getfixturevalue("stack").jobs:
+            if job.poll() is None:
+                kill_job(job)
 
 
 def events_of(output: str) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ import signal
 import pytest
 
 from meshstack.tools.rollout import Outcome
+from tests.processes import communicate, read_until
 from tests.rollout.conftest import RolloutStack, events_of
 
 pytestmark = pytest.mark.rollout
@@ -105,7 +106,7 @@ def test_a_manual_gate_pauses_a_plain_up_keeps_the_weights_and_promote_goes_on(s
     stack.engine.preview(expect_no_changes=True)
     # `meshstack rollout promote`, as a pipeline's approval step runs it.
     done = stack.cli("promote", app="gated")
-    out, err = done.communicate(timeout=600)
+    out, err = communicate(done, 600, "rollout promote")
     assert done.returncode == Outcome.PROMOTED, err
     assert [e["step"] for e in events_of(out) if e["type"] == "applied"] == ["50%", "promote"]
     assert stack.weights("gated") == [("v2", 100)]
@@ -113,18 +114,14 @@ def test_a_manual_gate_pauses_a_plain_up_keeps_the_weights_and_promote_goes_on(s
 
 def test_a_runner_killed_between_steps_resumes_and_converges(stack: RolloutStack) -> None:
     first = stack.cli("run", app="killed")
-    assert first.stdout is not None
-    read: list[str] = []
-    for line in first.stdout:  # kill it while it waits after its second step
-        read.append(line)
-        if '"type": "waiting"' in line and '"step": "20%"' in line:
-            first.send_signal(signal.SIGKILL)
-            break
+    # Kill it while it waits after its second step.
+    read_until(first, lambda line: '"type": "waiting"' in line and '"step": "20%"' in line, 300, "rollout run")
+    first.send_signal(signal.SIGKILL)
     first.wait(timeout=60)
-    assert first.returncode == -signal.SIGKILL, "".join(read) + (first.stderr.read() if first.stderr else "")
+    assert first.returncode == -signal.SIGKILL
     assert stack.weights("killed") == [("v1", 80), ("v2", 20)]
     resumed = stack.cli("resume", app="killed")
-    out, err = resumed.communicate(timeout=600)
+    out, err = communicate(resumed, 600, "rollout resume")
     assert resumed.returncode == Outcome.PROMOTED, err
     events = events_of(out)
     assert events[0]["type"] == "resumed" and events[0]["step"] == "20%"
@@ -139,14 +136,11 @@ def test_a_runner_killed_between_steps_resumes_and_converges(stack: RolloutStack
 
 def test_a_second_runner_on_the_same_app_refuses(stack: RolloutStack) -> None:
     first = stack.cli("run", app="contended")
-    assert first.stdout is not None
-    for line in first.stdout:
-        if '"type": "waiting"' in line:
-            break
+    read_until(first, lambda line: '"type": "waiting"' in line, 300, "rollout run")
     second = stack.cli("run", app="contended")
-    _, err = second.communicate(timeout=120)
+    _, err = communicate(second, 120, "a second rollout run")
     assert (
         second.returncode == Outcome.BUSY and "another runner" in err and "is driving the rollout of contended" in err
     )
-    first.communicate(timeout=600)
+    communicate(first, 600, "the first rollout run")
     assert first.returncode == Outcome.PROMOTED
