@@ -17,6 +17,11 @@ from typing import Any
 
 from kubernetes import client
 from kubernetes.client.rest import ApiException
+from urllib3.exceptions import HTTPError
+
+#: Seconds each API call may take (connect, read): a wedged API server fails the runner, it does not
+#: hang it.
+REQUEST_TIMEOUT = (10, 30)
 
 
 class LeaseHeld(RuntimeError):
@@ -70,11 +75,11 @@ class RolloutLease:
     def acquire(self) -> None:
         now = dt.datetime.now(dt.UTC)
         try:
-            current: Any = self.api.read_namespaced_lease(self.name, self.namespace)
+            current: Any = self.api.read_namespaced_lease(self.name, self.namespace, _request_timeout=REQUEST_TIMEOUT)
         except ApiException as err:
             if err.status != 404:
                 raise
-            self.api.create_namespaced_lease(self.namespace, self._body(now))
+            self.api.create_namespaced_lease(self.namespace, self._body(now), _request_timeout=REQUEST_TIMEOUT)
             self._start()
             return
         spec = current.spec
@@ -89,7 +94,10 @@ class RolloutLease:
             )
         try:
             self.api.replace_namespaced_lease(
-                self.name, self.namespace, self._body(now, current.metadata.resource_version)
+                self.name,
+                self.namespace,
+                self._body(now, current.metadata.resource_version),
+                _request_timeout=REQUEST_TIMEOUT,
             )
         except ApiException as err:
             if err.status == 409:  # someone else took it between our read and write
@@ -105,15 +113,17 @@ class RolloutLease:
     def _renew(self) -> None:
         while not self._stop.wait(self.seconds / 3):
             try:
-                current: Any = self.api.read_namespaced_lease(self.name, self.namespace)
+                current: Any = self.api.read_namespaced_lease(
+                    self.name, self.namespace, _request_timeout=REQUEST_TIMEOUT
+                )
                 current.spec.renew_time = dt.datetime.now(dt.UTC)
-                self.api.replace_namespaced_lease(self.name, self.namespace, current)
-            except ApiException:
+                self.api.replace_namespaced_lease(self.name, self.namespace, current, _request_timeout=REQUEST_TIMEOUT)
+            except (ApiException, HTTPError):  # refused or timed out: try again at the next renewal
                 continue
 
     def release(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        with contextlib.suppress(ApiException):
-            self.api.delete_namespaced_lease(self.name, self.namespace)
+        with contextlib.suppress(ApiException, HTTPError):  # left behind, it expires on its own
+            self.api.delete_namespaced_lease(self.name, self.namespace, _request_timeout=REQUEST_TIMEOUT)

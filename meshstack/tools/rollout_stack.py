@@ -19,6 +19,7 @@ from meshstack.model.rollout.state import RolloutState
 from meshstack.stacks import rollouts
 from meshstack.stacks.program import ROUTE_ONLY
 from meshstack.tools.engine import Engine
+from meshstack.tools.lease import REQUEST_TIMEOUT
 from meshstack.tools.rollout import Applied
 
 
@@ -91,6 +92,8 @@ class EngineStack:
         if self._api is None:
             self._api = client.CustomObjectsApi(config.new_client_from_config(str(self.engine.cluster_kubeconfig())))
         api = self._api
-        vs: Any = api.get_namespaced_custom_object("networking.istio.io", "v1", namespace, "virtualservices", app)
+        vs: Any = api.get_namespaced_custom_object(
+            "networking.istio.io", "v1", namespace, "virtualservices", app, _request_timeout=REQUEST_TIMEOUT
+        )
         route = vs["spec"]["http"][-1]["route"]
         return {r["destination"]["subset"]: int(r.get("weight", 100)) for r in route}
