@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from meshstack.tools.engine import DEFAULT_PASSPHRASE, Engine, EngineError, lock_down, private_files
+from meshstack.tools.engine import DEFAULT_PASSPHRASE, Engine, EngineError, lock_down, private_files, scratch_dir
 
 
 def test_machine_keys_and_overrides_merge_over_the_committed_stack(tmp_path: Path) -> None:
@@ -94,3 +97,19 @@ def test_the_engines_go_collector_runs_less_often_unless_the_environment_says(
     assert {k: engine.env()[k] for k in ("GOGC", "GOMEMLIMIT")} == {"GOGC": "400", "GOMEMLIMIT": "4GiB"}
     monkeypatch.setenv("GOGC", "100")  # an operator's own setting wins
     assert engine.env()["GOGC"] == "100" and engine.env()["GOMEMLIMIT"] == "4GiB"
+
+
+def test_the_engine_temp_dir_is_private_per_process_and_a_dead_runs_is_removed(tmp_path: Path) -> None:
+    # A run that was killed left its directory (and the kubeconfig copies in it) behind.
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], check=True, capture_output=True, text=True
+    )
+    left = tmp_path / "tmp" / dead.stdout.strip()
+    left.mkdir(parents=True)
+    (left / "kubeconfig123").write_text("client-key-data: ...")
+    mine = scratch_dir(tmp_path)
+    assert mine == tmp_path / "tmp" / str(os.getpid()) and mine.stat().st_mode & 0o777 == 0o700
+    assert not left.exists()
+    assert scratch_dir(tmp_path) == mine  # one per process
+    engine = Engine("dev", None, None, tmp_path)
+    assert engine.env()["TMPDIR"] == str(mine)

@@ -19,10 +19,12 @@ State lives in a local file backend (``<state>/backend``), secrets use the passp
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -143,6 +145,36 @@ def private_files() -> Iterator[None]:
         os.umask(previous)
 
 
+def scratch_dir(state: Path) -> Path:
+    """This process's private temp dir for the engine and its plugins (``$TMPDIR``), removed at exit.
+
+    pulumi-kubernetes writes a copy of its kubeconfig (client key included) to the temp dir each
+    time a provider is configured, for Helm, and never removes it: one file per provider per
+    operation, which piled up by the thousand in ``/tmp``. Here they go to ``<state>/tmp/<pid>``
+    (0700); a killed run's directory is removed by the next run on the host."""
+    root = state / "tmp"
+    mine = root / str(os.getpid())
+    if mine.is_dir():
+        return mine
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for other in root.iterdir():
+        if other.name.isdigit() and not _alive(int(other.name)):
+            shutil.rmtree(other, ignore_errors=True)
+    mine.mkdir(mode=0o700, exist_ok=True)
+    atexit.register(shutil.rmtree, mine, True)
+    return mine
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def lock_down(directory: Path) -> None:
     """Make state written before (or by anyone else) private too."""
     for path in [directory, *directory.rglob("*")]:
@@ -200,6 +232,7 @@ class Engine:
                 "PULUMI_BACKEND_URL": self.backend_url,
                 "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
                 **({"KUBECONFIG": str(self.kubeconfig)} if self.kubeconfig else {}),
+                "TMPDIR": str(scratch_dir(self.state.resolve())),
                 **({COMMIT_ENV: commit} if (commit := git_commit()) else {}),
                 **self.extra_env,
             }

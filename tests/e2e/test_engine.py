@@ -5,14 +5,16 @@ and destroy. Each test builds on the state the previous one left, as an operator
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pulumi import automation as auto
 
-from meshstack.tools.engine import Engine
+from meshstack.tools.engine import Engine, scratch_dir
 from tests.e2e.conftest import Cluster
 
 pytestmark = pytest.mark.e2e
@@ -54,7 +56,14 @@ def test_up_from_empty_creates_the_whole_mesh(engine: Engine, cluster: Cluster) 
 def test_preview_right_after_up_is_clean_even_after_istiod_patches_its_webhooks(
     engine: Engine, cluster: Cluster
 ) -> None:
+    system_tmp = Path(tempfile.gettempdir())
+    before = set(system_tmp.glob("kubeconfig*"))
     engine.preview(expect_no_changes=True)
+    # The provider's copies of the kubeconfig (client key included) went to the engine's private
+    # temp dir, not the system's (scripts and tests share it), and go when this process exits.
+    assert set(system_tmp.glob("kubeconfig*")) == before
+    scratch = scratch_dir(engine.state.resolve())
+    assert scratch.stat().st_mode & 0o777 == 0o700 and list(scratch.glob("kubeconfig*"))
     # What a running istiod does to its webhooks (pulumi-kubernetes#2210): inject the CA bundle and
     # flip failurePolicy once it serves. The program ignores exactly those fields.
     ca = "bWVzaHN0YWNrLXRlc3QtY2E="
