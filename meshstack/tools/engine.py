@@ -158,14 +158,15 @@ def scratch_dir(state: Path) -> Path:
         return mine
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     for other in root.iterdir():
-        if other.name.isdigit() and not _alive(int(other.name)):
+        if other.name.isdigit() and not pid_alive(int(other.name)):
             shutil.rmtree(other, ignore_errors=True)
     mine.mkdir(mode=0o700, exist_ok=True)
     atexit.register(shutil.rmtree, mine, True)
     return mine
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """A process of that pid runs on this host (perhaps another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

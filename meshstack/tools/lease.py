@@ -19,6 +19,8 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
+from meshstack.tools.engine import pid_alive
+
 #: Seconds each API call may take (connect, read): a wedged API server fails the runner, it does not
 #: hang it.
 REQUEST_TIMEOUT = (10, 30)
@@ -36,13 +38,7 @@ def _alive_here(holder: str) -> bool:
     host, _, pid = holder.rpartition("/")
     if host != socket.gethostname() or not pid.isdigit():
         return True  # another machine's runner: only its expiry tells
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(int(pid))
 
 
 @dataclass
