@@ -30,8 +30,13 @@ def _changes(summary: dict[Any, int]) -> dict[str, int]:
 def workspace_stack(project: Path, stack: str, state: Path, config: dict[str, str], log: Path) -> auto.Stack:
     env = bootstrap_env()
     state.mkdir(parents=True, exist_ok=True)
+    # Plain Pulumi, as the team runs it, leaves the provider's kubeconfig copies in $TMPDIR
+    # (docs/security.md#secrets): here that is the test's own directory, not the machine's /tmp.
+    scratch = state.parent / "tmp"
+    scratch.mkdir(mode=0o700, exist_ok=True)
     env.update(
         {
+            "TMPDIR": str(scratch),
             "PULUMI_BACKEND_URL": f"file://{state}",
             "PULUMI_CONFIG_PASSPHRASE": "e2e-throwaway",
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
