@@ -17,10 +17,12 @@ import contextvars
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from inspect import isawaitable
 from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi import _types
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
@@ -382,7 +384,28 @@ def _run(
     outputs: dict[str, Any] = {}
     exported: dict[str, Any] = getattr(root, "outputs", None) or {}
     if exported:
-        keys = list(exported)
-        values = _sync_await(pulumi.Output.all(*[pulumi.Output.from_input(exported[k]) for k in keys]).future())
-        outputs = dict(zip(keys, values or [], strict=True))
+        for key, value in exported.items():
+            resolved, known = _sync_await(_resolved(value))
+            outputs[key] = resolved if known else None
     return Recording(stack, monitor.registered, outputs)
+
+
+async def _resolved(value: Any) -> tuple[Any, bool]:
+    """``value`` with every Output in it awaited, deeply, and whether all of them were known: what
+    ``Output.from_input(value).future()`` gives (None when anything in it is unknown, a secret's
+    value), without an Output per nested value, which cost more than the program that exported
+    meshstack's per-service records (docs/benchmarks.md#evaluation)."""
+    if isinstance(value, pulumi.Output):
+        known = await value.is_known()
+        inner, inner_known = await _resolved(await value.future())
+        return inner, known and inner_known
+    if isinstance(value, dict):
+        pairs = {k: await _resolved(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, all(known for _, known in pairs.values())
+    if isinstance(value, list | tuple):
+        items = [await _resolved(v) for v in value]
+        values = [v for v, _ in items]
+        return (values if isinstance(value, list) else tuple(values)), all(known for _, known in items)
+    if isawaitable(value) or _types.is_input_type(type(value)):
+        return await _resolved(pulumi.Output.from_input(value))
+    return value, True
