@@ -193,27 +193,43 @@ def plot(results: Results, png: Path = PNG) -> Path:
 # --- the document -----------------------------------------------------------------------------------
 
 EVAL_NOTES = """\
-Where meshstack's share goes (cProfile of both programs at N = 300): meshstack's own code is
-0.2 s; the rest is the SDK's work on what meshstack registers on top of the minimal program: 41
-`Output`s per resource against 29, from its components (URNs, parents, `register_outputs`) and
-its `depends_on` edges (each edge is an `Output` and an await per resource). The edges were cut
-to what ordering needs, since the engine orders by the whole graph: an app's objects wait for the
-mesh through their namespace (which waits for it) instead of an edge each to every mesh
-resource, and a route waits for the Deployments and DestinationRule it sends traffic to, which
-wait for the rest (`Recording.waits_for` checks the chain). That took the N = 300 profile from
-89.6k to 85.6k Outputs and 16.9 to 15.1 s of profiled CPU; in the table above it is within the
-run-to-run spread (the minimal program itself moved by up to 10 % between two runs of the same
-code on the same idle machine). The remaining gap to 1.25× is the components and edges the
-model needs; per-resource cost grows for both programs alike (the SDK's event loop), so the
-flatness target is not met by either.
+Where meshstack's share went, and what closed most of it (cProfile of both programs at N = 300,
+then medians of five interleaved runs of each variant on an idle machine):
 
-A second profile at N = 300 (after the components became lazily imported; imports are now done
-before the timed evaluation in both programs, `eval_bench.import_everything`): 15.7 s of profiled
-CPU against 10.9 s for 2,176 registrations against 1,866 (+17 %: the 310 components), but 231k
-event-loop callbacks against 137k (+69 %) and 49.6k asyncio tasks against 31.4k (+58 %). A
-component costs the SDK a registration, a `register_outputs` call and an await of its URN by
-each child; an edge costs an await and a transitive cycle check (`resource_cycle_breaker`,
-40k calls). Serialising the properties is about the same in both (2.2 s against 1.8 s).
+- **The test harness, not meshstack.** `meshstack.testing.run` read a program's exports with
+  `Output.from_input(value).future()`, which makes an `Output` (and a task) for every nested value.
+  meshstack exports a record per service (its rollout position, routes and versions: what
+  `meshstack rollout` and `promote` read back); the minimal program exports nothing, so the
+  harness's reading was charged to meshstack alone, and it cost more than the program that made the
+  exports: 4,235 dicts lifted, 15.5k `Output.all` against 5.6k. The harness now awaits the Outputs
+  inside the exports and walks the rest as plain data (same values, `None` for an export with an
+  unknown in it, as before; `tests/test_harness_exports.py`). N = 300: 12.1 s → 9.6 s.
+- **The SDK's stack trace per resource.** `register_resource` records where each resource was made:
+  `traceback.extract_stack()` (every frame, each source line read through `linecache`), then a
+  `pathlib` URI and a protobuf message for every frame above the resource's constructor. That is
+  paid per frame per resource, so it charges a program for its own depth: meshstack's objects are
+  made 18 frames deep (program, components, helpers, comprehensions), the minimal program's 12; at
+  N = 300 it was 2.6 s against 1.3 s of profiled CPU. `components/stack_traces.py` builds the same
+  message from a frame walk, with the URI and the frame message cached per source line
+  (`tests/test_stack_traces.py` compares it with the SDK's function on every resource of the dev
+  stack); meshstack's program installs it. N = 300: 9.6 s → 8.9 s, against 7.8 s for the minimal
+  program (1.14×). The upstream report is [below](#upstream-the-python-sdks-stack-trace-per-resource).
+- **Edges.** An app's objects wait for the mesh through their namespace (which waits for it)
+  instead of an edge each to every mesh resource, and a route waits for the Deployments and
+  DestinationRule it sends traffic to (`Recording.waits_for` checks the chain).
+- What is left is the components themselves: 2,176 registrations against 1,866 at N = 300 (+17 %,
+  the 310 components), each a registration, a `register_outputs` call and an await of its URN by
+  each child. meshstack's own code (validation, render) is about 0.2 s of it.
+- **Per-resource cost is not flat, for either program** (the line above the notes): both grow
+  about 45 % from N = 100 to 1000. About a fifth of the N = 1000 evaluation is Python's cyclic
+  garbage collector, which runs more often the more objects are alive: meshstack's N = 1000 took
+  22.4 s with the collector off against 28.0 s, and with generation thresholds of (50000, 20, 10)
+  23.4 s, 2.7 → 3.3 ms per resource from N = 100 (+22 %) in one pair of runs. Not adopted yet: it is
+  process-wide (a library user's program, the test session) and needs its own measurement.
+- **Noise.** This machine is a VM with neighbours: the same code's CPU time moves by 15–20 %
+  between runs an hour apart (the minimal program at N = 300: medians of 6.7 s and 7.8 s; in the
+  engine table, `kubectl diff` of N = 100 took 7.2 s here against 4.9 s at the previous stop).
+  Ratios of interleaved runs are steadier than the absolute figures.
 """
 
 
@@ -367,10 +383,11 @@ plus 8.4 s waiting for readiness; a no-op preview 11.4–13.6 s against `kubectl
 
 Intermediate figures from the work (evaluation CPU, meshstack vs minimal):
 
-| when | N=10 | N=100 | N=500 |
-|---|---:|---:|---:|
-| SDK 3.184, first fixes | 0.96 vs 0.77 s | 6.40 vs 5.73 s | 67.2 s, 378.9 MiB vs 54.2 s, 412.8 MiB |
-| SDK 3.238, before the dependency narrowing | | 1.83 vs 1.43 s | |
+| when | N=10 | N=100 | N=500 | N=1000 |
+|---|---:|---:|---:|---:|
+| SDK 3.184, first fixes | 0.96 vs 0.77 s | 6.40 vs 5.73 s | 67.2 s, 378.9 MiB vs 54.2 s, 412.8 MiB | |
+| SDK 3.238, before the dependency narrowing | | 1.83 vs 1.43 s | | |
+| before the harness's export reading and the stack traces (28a0494) | 0.43 vs 0.30 s (1.45×) | 2.45 vs 1.77 s (1.38×) | 13.49 vs 9.23 s (1.46×) | 29.08 vs 19.29 s (1.51×) |
 
 Real engine before the checkpoint and Service changes (the previous results, measured under load
 from other jobs): N=10 `up` 89.1 s, no-op preview 12.3 s, a one-route step through a full-program
@@ -453,6 +470,37 @@ pinned to an older SDK (meshstack requires `pulumi>=3.238.0`).
 > empty), so keep the pending Outputs in a `set` (O(1) `add`/`discard`); `wait_for_rpcs` copies
 > and clears it, awaits with `asyncio.wait(..., FIRST_COMPLETED)`, and puts back what is not done.
 > `runtime/mocks.py` and `runtime/stack.py` only use `clear`, `len` and iteration.
+"""
+
+
+STACK_TRACE_ISSUE = """\
+## Upstream: the Python SDK's stack trace per resource
+
+Not filed from here (no network); the text to file against pulumi/pulumi:
+
+> **Python SDK: `register_resource` spends time per stack frame per resource on its stack trace
+> (`traceback.extract_stack`, a `pathlib` URI per frame), so deeper programs pay more per resource**
+>
+> *Version:* pulumi (Python SDK) {sdk}; CPython 3.11.
+>
+> *What happens:* `pulumi/runtime/resource.py` `_get_stack_trace()` runs for every resource
+> registration (and every read). It calls `traceback.extract_stack()`, which builds a
+> `FrameSummary` for every frame of the stack and looks each frame's source line up through
+> `linecache`, although only file names and line numbers are used. For every frame above the
+> resource's constructor it then calls `pathlib.Path(filename).as_uri()` and creates a
+> `SourcePosition` and a `StackFrame`. The cost is per frame, per resource, paid again for the same
+> frames on every resource created in a loop.
+>
+> *Impact:* a program that builds its resources through components and helpers (a ComponentResource
+> making resources in a comprehension, inside another component) pays for its depth on each
+> resource. A Kubernetes program of 2,176 resources, 18 frames deep: 2.6 s of a 24 s profile; the
+> same objects registered from a flat loop, 12 frames deep: 1.3 s.
+>
+> *Suggested fix:* walk `sys._getframe()` / `f_back` to the third `__init__` frame and above it
+> read `f_code.co_filename` and `f_lineno` only (no `linecache`), and cache the URI per file name
+> (or the `StackFrame` per file name and line: protobuf copies it into the `StackTrace`). The
+> message is the same; meshstack carries this as `components/stack_traces.py`, tested against the
+> SDK's function.
 """
 
 
@@ -623,6 +671,7 @@ def render(results: Results) -> str:
     out += [
         BEFORE.format(sdk=sdk, now=_now_summary(ev), engine_now=_engine_summary(engine)),
         ISSUE.format(sdk=sdk),
+        STACK_TRACE_ISSUE.format(sdk=sdk),
     ]
     return "\n".join(out)
 
