@@ -220,12 +220,18 @@ then medians of five interleaved runs of each variant on an idle machine):
 - What is left is the components themselves: 2,176 registrations against 1,866 at N = 300 (+17 %,
   the 310 components), each a registration, a `register_outputs` call and an await of its URN by
   each child. meshstack's own code (validation, render) is about 0.2 s of it.
-- **Per-resource cost is not flat, for either program** (the line above the notes): both grow
-  about 45 % from N = 100 to 1000. About a fifth of the N = 1000 evaluation is Python's cyclic
-  garbage collector, which runs more often the more objects are alive: meshstack's N = 1000 took
-  22.4 s with the collector off against 28.0 s, and with generation thresholds of (50000, 20, 10)
-  23.4 s, 2.7 → 3.3 ms per resource from N = 100 (+22 %) in one pair of runs. Not adopted yet: it is
-  process-wide (a library user's program, the test session) and needs its own measurement.
+- **Python's cyclic garbage collector.** A program builds its whole resource graph and keeps it
+  until it exits, so nearly nothing the collector examines is garbage, yet with CPython's default
+  thresholds (700, 10, 10) it walks the growing graph again and again: about 35-40 % of meshstack's
+  evaluation at N = 100 and 1000, and the reason the per-resource cost of both programs grew about
+  45 % from N = 100 to 1000 at the previous stop. meshstack's program now sets (50000, 20, 10) first
+  (`stacks/collector.py`; collections still run, less often). Same process, interleaved, one pair
+  of runs each: N = 100 3.1 → 2.0 s, N = 1000 32.4 → 19.5 s, peak 577 → 589 MiB at N = 1000;
+  81 collections → 1 for a 20-service stack (`tests/test_collector.py`). The setting is the
+  program process's own: the test harness restores its caller's thresholds after a run. The
+  minimal program keeps Python's defaults; with the same setting it took 2.3 s (N = 100) and
+  19.1 s (N = 1000) in the same session (2.9 s and 23.8 s without), so part of the ratio in the
+  table is this setting, not meshstack's code.
 - **Noise.** This machine is a VM with neighbours: the same code's CPU time moves by 15–20 %
   between runs an hour apart (the minimal program at N = 300: medians of 6.7 s and 7.8 s; in the
   engine table, `kubectl diff` of N = 100 took 7.2 s here against 4.9 s at the previous stop).

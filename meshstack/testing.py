@@ -14,6 +14,7 @@ and no pulumi CLI are involved.
 from __future__ import annotations
 
 import contextvars
+import gc
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -375,19 +376,22 @@ def _run(
     def body() -> None:
         program()
 
+    thresholds = gc.get_threshold()  # a program may set its own (meshstack's does): not the caller's
     try:
-        _sync_await(run_pulumi_func(body))
-    except Exception as err:
-        # Keep the original exception type for callers; attach what got registered.
-        err.recording = Recording(stack, monitor.registered, {})  # type: ignore[attr-defined]
-        raise
-    outputs: dict[str, Any] = {}
-    exported: dict[str, Any] = getattr(root, "outputs", None) or {}
-    if exported:
+        try:
+            _sync_await(run_pulumi_func(body))
+        except Exception as err:
+            # Keep the original exception type for callers; attach what got registered.
+            err.recording = Recording(stack, monitor.registered, {})  # type: ignore[attr-defined]
+            raise
+        outputs: dict[str, Any] = {}
+        exported: dict[str, Any] = getattr(root, "outputs", None) or {}
         for key, value in exported.items():
             resolved, known = _sync_await(_resolved(value))
             outputs[key] = resolved if known else None
-    return Recording(stack, monitor.registered, outputs)
+        return Recording(stack, monitor.registered, outputs)
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 async def _resolved(value: Any) -> tuple[Any, bool]:

@@ -21,7 +21,7 @@ from meshstack.model.rollout.state import RolloutState
 from meshstack.model.stack import StackSpec
 from meshstack.render import platform as platform_render
 from meshstack.render.app import render_apps
-from meshstack.stacks import release, rollouts
+from meshstack.stacks import collector, release, rollouts
 from meshstack.stacks.config import PREFIX, collect, load_stack_spec
 
 if TYPE_CHECKING:
@@ -135,6 +135,7 @@ def deploy_route(
 
 
 def main() -> None:
+    collector.install()  # fewer collections of a graph that only grows (a third of the evaluation's CPU)
     stack_traces.install()  # the SDK's per-resource stack trace, same result, a fraction of the cost
     spec, explicit, values = read_spec()
     if app := os.environ.get(ROUTE_ONLY):
