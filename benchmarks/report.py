@@ -281,10 +281,10 @@ Where the engine's time went, profiled on the N = 10 stack (engine events with t
   apps, each Deployment awaited until available, the guardrails on every update.
 - **Not ours, left:** client QPS (raising pulumi-kubernetes' to 1000 changed nothing), the
   parallelism (64 in flight; the critical path is the chain above, not the queue).
-- **The rollout step** on the 100-service stack: the state is 18 MB, and a targeted `up` reads it
-  three times (the update, its target, and the program's `readStackOutputs`) and writes it once
-  (about 2.5 CPU seconds of the CLI's). Writing once instead of three times took about a second
-  off; [the next section](#preview-and-rollout-step) has the rest.
+- **The rollout step** on the 100-service stack: the state is 18 MB, and a targeted `up` read it
+  three times (the update, its target, and the program's `readStackOutputs`, since replaced by
+  a read from the update's own snapshot) and wrote it three times. Writing once instead of three
+  times took about a second off; [the next section](#preview-and-rollout-step) has the rest.
 """
 
 
@@ -312,7 +312,8 @@ stack rules. What changed:
   the platform is registered.** `readStackOutputs` makes the engine load and decrypt the whole
   state again (0.7–1.3 CPU seconds at N = 100). The program used to wait for it before
   registering anything; now it overlaps the platform's registration, and a stack without
-  rollouts does not read it at all (about 1 s of a preview).
+  rollouts does not read it at all (about 1 s of a preview). Since then the read is the
+  update's own snapshot, not a reload (below).
 - **The policy pack** (next subsection): about 1.5 s of a preview.
 - **Go's collector.** A quarter of the CLI's CPU was garbage collection while it decoded and
   re-encoded the state. The engine now runs with `GOGC=400` and a soft `GOMEMLIMIT=4GiB` unless
@@ -324,20 +325,35 @@ stack rules. What changed:
 - **The Automation API's stack is selected once per `Engine`** (and environment): selecting runs
   the CLI, about 0.4 s of every preview before.
 
-A rollout step now: 1.9 s until the program starts, 0.3 s of imports, 0.7 s for
-`readStackOutputs` (the step must carry every output over, since the engine replaces the stack's
-outputs with what the program registers), then 2 s for the update, the one write of the state
-and the CLI's exit. The rest is the engine's own per-operation cost on an 18 MB state (loading
-it, the passphrase key derivation twice, the history copy of the state each update makes), which
-meshstack cannot change from outside the engine.
+A rollout step: 1.3 s until the CLI has loaded and decrypted the state, 0.45 s for the
+language host's `pip list`, 0.35 s to start the policy pack, 0.75 s until the program's first
+registration, 0.6 s to start and configure pulumi-kubernetes, 0.3 s for the route's check, diff
+and update, about 1 s for the stack rules (`AnalyzeStack`) and the end of the program, then
+1.7 s for the one write of the state and the CLI's exit (CLI `--tracing` spans on a held
+N = 100 cluster, with the tracing's own overhead). Most of that is the engine's per-operation
+cost on an 18 MB state, which meshstack cannot change from outside the engine.
+
+**The step no longer reloads the state to carry the stack's outputs over.** The engine replaces
+the stack's outputs with what the program registers, so a step, which registers only its route,
+must register every other output again; it used to read them with `readStackOutputs` (a
+`StackReference` to itself), which makes the engine load, decrypt and deserialise the whole
+state a second time (0.9 CPU seconds of the CLI's 4 in a step, on its critical path). The
+program now reads them from the update itself: the root stack resource is an unchanged (`same`)
+step, whose state keeps the previous outputs, and `pulumi:pulumi:getResource` answers with that
+state from the deployment's memory once the root's registration is done (the program passes the
+root's URN as an output, so the invoke waits for it). The read is as consistent as before (the
+snapshot this update started from, under its lock). Measured on a held N = 100 cluster, four
+interleaved pairs: 5.1–6.3 s (median 5.9) against 6.4–7.2 s (median 6.9) a step, about a second;
+a full `up` or preview of a stack with rollouts saves the same read. `getResource` answers the
+state as one value, so when any recorded output is a secret the step carries every output as a
+secret (the old read carried secrets in the clear; a test covers this).
 
 Tried for the step and not kept: reading the recorded outputs from the engine's answer to the root
-stack's registration (it is a `same` step, so it holds them) would save the `readStackOutputs`
-load, about a second a step here, but the engine empties a component's outputs in that answer (the
-upstream text is [below](#upstream-a-program-reading-its-own-stacks-outputs-loads-the-whole-state-again));
-having the runner pass its own copy would overwrite the record of another app's rollout running on
-the same stack (the lease is per app); registering the route before reading the outputs, so the two
-overlap, measured 5.28 s against 5.37 s (medians of four interleaved pairs), within the noise.
+stack's registration (the engine empties a component's outputs in that answer, pulumi/pulumi#5978);
+having the runner pass its own copy (it would overwrite the record of another app's rollout, or a
+plain `up`'s outputs, written since the runner read them: the lease is per app); registering the
+route before reading the outputs, so the two overlap (5.28 s against 5.37 s, medians of four
+interleaved pairs, within the noise).
 
 ### The policy pack
 
@@ -545,6 +561,13 @@ Not filed from here (no network); the text to file against pulumi/pulumi:
 > deployment started from (the previous outputs of the root stack resource), or return the old
 > outputs in the root stack's registration answer (the reason for #5978, unregistered resource
 > references, does not arise for the root stack's recorded outputs when they hold plain values).
+>
+> *Workaround:* once the root stack's registration is done, `pulumi:pulumi:getResource` with the
+> root stack's URN answers with its `same` state, which holds the previous outputs, from memory.
+> This relies on the engine keeping an unchanged component's outputs on its new state; a
+> documented way to read them would be better.
+
+meshstack carries that workaround (`stacks/program.py`, `previous_outputs`).
 """
 
 

@@ -27,7 +27,7 @@ from pulumi import _types
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
-from pulumi.runtime.proto import callback_pb2
+from pulumi.runtime.proto import callback_pb2, provider_pb2
 from pulumi.runtime.settings import SETTINGS, _load_monitor_feature_support
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -64,10 +64,19 @@ class Registered:
 class Recording:
     """Everything one run of the program registered, with queries for tests and the renderer."""
 
-    def __init__(self, stack: str, resources: list[Registered], outputs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        stack: str,
+        resources: list[Registered],
+        outputs: dict[str, Any],
+        secret_outputs: frozenset[str] = frozenset(),
+    ) -> None:
         self.stack = stack
         self.resources = resources
+        #: The stack's outputs, resolved (a secret's value in the clear: see :attr:`secret_outputs`).
         self.outputs = outputs
+        #: The outputs exported as secrets (the engine would store them encrypted).
+        self.secret_outputs = secret_outputs
         self.by_urn = {r.urn: r for r in resources}
 
     def find(
@@ -196,7 +205,8 @@ def contains_secret(value: Any) -> bool:
 
 class MeshMocks(pulumi.runtime.Mocks):
     """Providers answer with their inputs; generated values are deterministic placeholders; the
-    stack's previous outputs (``readStackOutputs``) are ``stack_outputs``."""
+    stack's previous outputs (the root stack's state as the engine found it for the update) are
+    ``stack_outputs``."""
 
     def __init__(self, stack_outputs: Mapping[str, Any] | None = None) -> None:
         self.stack_outputs = dict(stack_outputs or {})
@@ -217,8 +227,6 @@ class MeshMocks(pulumi.runtime.Mocks):
         return (f"{args.name}-id", state)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        if args.token == "pulumi:pulumi:readStackOutputs":
-            return ({"name": args.args.get("name"), "outputs": self.stack_outputs}, [])
         return ({}, [])
 
 
@@ -272,6 +280,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             )
         )
         return response
+
+    def Invoke(self, request: Any) -> Any:
+        # The engine answers ``getResource`` for the root stack with the state it found for this
+        # update: the outputs the stack recorded last (stacks.program.previous_outputs). The SDK's
+        # mock monitor would answer with the root's new, empty state.
+        if request.tok == "pulumi:pulumi:getResource" and isinstance(self.mocks, MeshMocks):
+            urn = str(rpc.deserialize_properties(request.args).get("urn", ""))
+            if urn.split("::")[2:3] == ["pulumi:pulumi:Stack"]:
+                recorded = {"urn": urn, "id": "", "state": self.mocks.stack_outputs}
+                return provider_pb2.InvokeResponse(**{"return": _sync_await(rpc.serialize_properties(recorded, {}))})
+        return super().Invoke(request)  # type: ignore[no-untyped-call]
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
@@ -329,7 +348,7 @@ def run(
 ) -> Recording:
     """Evaluate ``program`` under mocks with ``config`` (keys ``<namespace>:<key>`` or bare keys of
     ``project``; YAML-style values) and record what it registers. ``stack_outputs`` are what the
-    stack recorded last (what ``pulumi:pulumi:readStackOutputs`` answers)."""
+    stack recorded last (what the engine answers for the root stack's recorded state)."""
     flat, secret_keys = encode_config(config or {}, project)
     return contextvars.Context().run(_run, stack, project, flat, secret_keys, program, preview, stack_outputs)
 
@@ -385,11 +404,14 @@ def _run(
             err.recording = Recording(stack, monitor.registered, {})  # type: ignore[attr-defined]
             raise
         outputs: dict[str, Any] = {}
+        secrets: set[str] = set()
         exported: dict[str, Any] = getattr(root, "outputs", None) or {}
         for key, value in exported.items():
             resolved, known = _sync_await(_resolved(value))
             outputs[key] = resolved if known else None
-        return Recording(stack, monitor.registered, outputs)
+            if isinstance(value, pulumi.Output) and _sync_await(value.is_secret()):
+                secrets.add(key)
+        return Recording(stack, monitor.registered, outputs, frozenset(secrets))
     finally:
         gc.set_threshold(*thresholds)
 

@@ -41,14 +41,23 @@ def read_spec() -> tuple[StackSpec, dict[str, RolloutState], dict[str, Any]]:
 
 
 def previous_outputs() -> dict[str, Any]:
-    """The outputs this stack recorded last (read back from its own backend; none for a new stack)."""
-    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    try:
-        result = pulumi.runtime.invoke("pulumi:pulumi:readStackOutputs", {"name": name})
-    except Exception:  # noqa: BLE001 - a stack without a checkpoint has no outputs
+    """The outputs this stack recorded last, as this update found them (none for a new stack).
+
+    They are the root stack resource's state in the snapshot the engine holds for this update:
+    the engine keeps an unchanged component's previous outputs on its ``same`` state, and
+    ``pulumi:pulumi:getResource`` answers from that, in memory, once the root's registration is
+    done (the invoke waits for its URN). ``readStackOutputs`` (a stack reference to itself) would
+    load and decrypt the whole state again: about a second of a step on a 100-service stack
+    (docs/benchmarks.md). When any recorded output is a secret, every carried value is one."""
+    root = pulumi.runtime.get_root_resource()
+    if root is None:
         return {}
-    outputs = (result.value or {}).get("outputs")
-    return dict(outputs) if isinstance(outputs, dict) else {}
+    result = pulumi.runtime.invoke("pulumi:pulumi:getResource", {"urn": root.urn})
+    state = (result.value or {}).get("state")
+    outputs = dict(state) if isinstance(state, dict) else {}
+    if result.is_secret:
+        return {key: pulumi.Output.secret(value) for key, value in outputs.items()}
+    return outputs
 
 
 def _provider(spec: StackSpec) -> k8s.Provider:
@@ -144,8 +153,8 @@ def main() -> None:
         return
 
     def states() -> dict[str, RolloutState]:
-        # The stack's state is read (a whole-state load in the engine) only when a rollout needs
-        # its recorded position, and only after the platform is registered (docs/benchmarks.md).
+        # The recorded positions are read only when a rollout needs them, once the platform is
+        # registered (the root stack's registration is long done by then).
         recorded = rollouts.recorded_states(previous_outputs()) if rollouts.rollouts_of(spec) else {}
         return rollouts.current_states(spec, explicit, recorded)
 

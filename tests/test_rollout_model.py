@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pulumi.runtime import rpc
 
 from meshstack.errors import ConfigError
 from meshstack.model import AppSpec, LoadBalancer, Match, Version
 from meshstack.model.rollout import Analysis, Metric, NoData, Phase, Rollout, RolloutState, StepKind
-from meshstack.stacks.program import main
+from meshstack.stacks.program import ROUTE_ONLY, main
 from meshstack.testing import Recording, run
 from tests.harness import config_error, stack_values
 
@@ -203,6 +204,39 @@ def test_the_position_lives_with_the_stack() -> None:
     reversed_rollout = {**BASE, "canary": "v1", "stable": "v2", "analysis": {"interval": "1m"}}
     changed = record(stack_outputs=second.outputs, apps={**stack_values("dev")["apps"], **web(reversed_rollout)})
     assert vs_weights(changed) == [("v2", None)]
+
+
+def test_a_route_only_step_registers_the_route_and_carries_every_recorded_output(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = record()
+    fingerprint = first.outputs["rollouts"]["web"]["state"]["fingerprint"]
+    # What the stack recorded last, as the engine hands it back: with a secret among the outputs.
+    previous = {**first.outputs, "token": rpc.wrap_rpc_secret("s3cr3t")}
+    monkeypatch.setenv(ROUTE_ONLY, "web")
+    moved = {"web": {"phase": "progressing", "step": 1, "fingerprint": fingerprint}}
+    step = record(stack_outputs=previous, rolloutStates=moved)
+    # Only the route (and the provider, and the route's parents, which hold no objects).
+    assert sorted(r.type for r in step.resources) == [
+        "kubernetes:networking.istio.io/v1:VirtualService",
+        "meshstack:apps:MeshApp",
+        "meshstack:apps:MeshApps",
+        "pulumi:providers:kubernetes",
+    ]
+    assert step.one(kind="VirtualService", k8s_name="web").urn == first.outputs["rollouts"]["web"]["routeUrn"]
+    assert vs_weights(step) == [("v1", 75), ("v2", 25)]
+    # Every output is carried over; only the position moved; a recorded secret makes the carried values secrets.
+    assert set(step.outputs) == set(previous)
+    assert step.outputs["rollouts"]["web"]["at"] == "25%"
+    assert step.outputs["rollouts"]["web"]["state"]["step"] == 1
+    assert not first.secret_outputs
+    assert step.secret_outputs == set(previous) - {"rollouts"}
+    assert step.outputs["token"] == "s3cr3t"
+    # (A null inside a value does not survive the engine's round trip: the release's unset commit.)
+    assert {k: step.outputs[k] for k in first.outputs if k not in ("rollouts", "release")} == {
+        k: v for k, v in first.outputs.items() if k not in ("rollouts", "release")
+    }
+    assert step.outputs["release"] == {k: v for k, v in first.outputs["release"].items() if v is not None}
 
 
 def test_a_bad_runner_state_is_a_path_named_error() -> None:

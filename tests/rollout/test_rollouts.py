@@ -99,6 +99,10 @@ def test_a_manual_gate_pauses_a_plain_up_keeps_the_weights_and_promote_goes_on(s
     runner, _ = stack.runner("gated")
     assert runner.run() is Outcome.PAUSED  # before 50%
     assert stack.weights("gated") == [("v1", 75), ("v2", 25)]
+    # The steps (each registering only the route) carried the stack's other outputs over.
+    outputs = stack.engine.outputs()
+    assert outputs["rollouts"]["gated"]["at"] == "25%"
+    assert {"environment", "istioVersion", "release", "controlPlaneNamespace", "revisions"} <= set(outputs)
     # A plain `up` of the whole stack in the middle of the rollout (no runner) keeps the weights.
     result = stack.engine.up()
     assert {str(getattr(k, "value", k)) for k, v in (result.summary.resource_changes or {}).items() if v} == {"same"}
