@@ -95,8 +95,14 @@ def test_the_engines_go_collector_runs_less_often_unless_the_environment_says(
     monkeypatch.delenv("GOMEMLIMIT", raising=False)
     engine = Engine("dev", tmp_path / "kubeconfig", None, tmp_path)
     assert {k: engine.env()[k] for k in ("GOGC", "GOMEMLIMIT")} == {"GOGC": "400", "GOMEMLIMIT": "4GiB"}
+    # A rollout step collects more often (its heap would otherwise grow to several times the state).
+    step = engine.step_env({"MESHSTACK_ROUTE_ONLY": "web"}, final_checkpoint=True)
+    assert {k: step[k] for k in ("GOGC", "GOMEMLIMIT")} == {"GOGC": "150", "GOMEMLIMIT": "4GiB"}
+    assert step["MESHSTACK_ROUTE_ONLY"] == "web" and step["PULUMI_SKIP_CHECKPOINTS"] == "true"
+    assert "PULUMI_SKIP_CHECKPOINTS" not in engine.step_env()
     monkeypatch.setenv("GOGC", "100")  # an operator's own setting wins
     assert engine.env()["GOGC"] == "100" and engine.env()["GOMEMLIMIT"] == "4GiB"
+    assert engine.step_env()["GOGC"] == "100"
 
 
 def test_the_engine_temp_dir_is_private_per_process_and_a_dead_runs_is_removed(tmp_path: Path) -> None:
