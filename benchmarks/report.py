@@ -725,8 +725,9 @@ def render(results: Results) -> str:
             engine_table(engine),
             "",
             "*Rollout step*: from the decision to the API server returning the new weights (in",
-            "parentheses, the targeted `up` alone); the median of the rollout's first three steps",
-            "(10 %, 25 %, 50 %) where the result has them, one step before. *1-weight preview*: the",
+            "parentheses, the targeted `up` alone); the median of the runs listed below: the rollout's",
+            "steps 10 %, 25 %, 50 %, 10 %, 25 % (each a real route change; three steps in earlier",
+            "results, one before that). *1-weight preview*: the",
             "preview after changing one service's weights, with the number of updates it found (1: only",
             "that VirtualService). *No-op preview* and *kubectl diff*: the median of three runs each"
             + (f" (the runs: {_runs(engine)})." if _runs(engine) else "."),
