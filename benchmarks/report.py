@@ -348,6 +348,21 @@ a full `up` or preview of a stack with rollouts saves the same read. `getResourc
 state as one value, so when any recorded output is a secret the step carries every output as a
 secret (the old read carried secrets in the clear; a test covers this).
 
+**Two costs on the runner's side.** Every step made a new Automation API `PulumiCommand`, whose
+constructor runs `pulumi version` whatever `skip_version_check` says (0.24 s between the runner's
+decision and the `up`, seen in the scheduler's exec events); one is now made per process. And a
+step's CLI runs with `GOGC=150` instead of the 400 other operations use: a step decodes the
+state, changes one resource and encodes the state once, and at 400 its heap grew to several times
+the decoded state, so faulting fresh memory in cost more than the collections saved. Interleaved
+steps on the held cluster: 150 took 0.2–0.3 s less than 400 (medians 5.2 against 5.45 s over
+ten-odd runs each); 100 and 1000 were slower than both; a preview is faster at 400 (22.3 and 23.0
+s against 24.5 and 23.8 s), so only the step changes. Both together, eight interleaved pairs on a
+held cluster: 5.74–7.09 s (median 5.85) against 5.99–6.93 s (median 6.60) a step.
+
+This VM's speed drifts between sessions and within one: `kubectl diff` of the same 100 services
+took 7.2 s in one benchmark run and 8.7–8.8 s in the next ones, and the step's five runs in a
+single benchmark spread over 0.6 s. The step figures above are from the same session, interleaved.
+
 Tried for the step and not kept: reading the recorded outputs from the engine's answer to the root
 stack's registration (the engine empties a component's outputs in that answer, pulumi/pulumi#5978);
 having the runner pass its own copy (it would overwrite the record of another app's rollout, or a
