@@ -40,24 +40,23 @@ def read_spec() -> tuple[StackSpec, dict[str, RolloutState], dict[str, Any]]:
         raise pulumi.RunError(str(ConfigError(err.problems, PREFIX))) from None
 
 
-def previous_outputs() -> dict[str, Any]:
-    """The outputs this stack recorded last, as this update found them (none for a new stack).
+def previous_outputs() -> tuple[dict[str, Any], bool]:
+    """The outputs this stack recorded last, as this update found them (none for a new stack), and
+    whether any of them is a secret.
 
     They are the root stack resource's state in the snapshot the engine holds for this update:
     the engine keeps an unchanged component's previous outputs on its ``same`` state, and
     ``pulumi:pulumi:getResource`` answers from that, in memory, once the root's registration is
     done (the invoke waits for its URN). ``readStackOutputs`` (a stack reference to itself) would
     load and decrypt the whole state again: about a second of a step on a 100-service stack
-    (docs/benchmarks.md). When any recorded output is a secret, every carried value is one."""
+    (docs/benchmarks.md). The answer marks the state as a whole secret when any output is one, so
+    the values come back plain and the flag says to carry them over as secrets."""
     root = pulumi.runtime.get_root_resource()
     if root is None:
-        return {}
+        return {}, False
     result = pulumi.runtime.invoke("pulumi:pulumi:getResource", {"urn": root.urn})
     state = (result.value or {}).get("state")
-    outputs = dict(state) if isinstance(state, dict) else {}
-    if result.is_secret:
-        return {key: pulumi.Output.secret(value) for key, value in outputs.items()}
-    return outputs
+    return (dict(state) if isinstance(state, dict) else {}), result.is_secret
 
 
 def _provider(spec: StackSpec) -> k8s.Provider:
@@ -118,12 +117,17 @@ ROUTE_ONLY = "MESHSTACK_ROUTE_ONLY"
 
 
 def deploy_route(
-    spec: StackSpec, states: Mapping[str, RolloutState], app: str, previous: Mapping[str, Any]
+    spec: StackSpec,
+    states: Mapping[str, RolloutState],
+    app: str,
+    previous: Mapping[str, Any],
+    *,
+    secret: bool = False,
 ) -> pulumi.CustomResource:
     """The route of ``app`` alone, under the same parents and provider as in :func:`deploy` (so the
     same URN), validated exactly as a full run validates. Only for a targeted update of that route:
     untargeted resources the program does not register are left as they are. Every output the stack
-    recorded is carried over, the rollouts updated."""
+    recorded (``previous``) is carried over, as secrets when ``secret``, the rollouts updated."""
     if not spec.apps.enabled or app not in spec.apps.apps:
         raise pulumi.RunError(f"{ROUTE_ONLY}={app}: no such app in this stack")
     rendered = render_apps(spec.apps, platform_render.mesh_ref(spec), states).apps[app]
@@ -136,7 +140,7 @@ def deploy_route(
     route = kubernetes_object(object_key(manifest), manifest, pulumi.ResourceOptions(parent=component))
     for key, value in previous.items():
         if key != rollouts.OUTPUT:
-            pulumi.export(key, value)
+            pulumi.export(key, pulumi.Output.secret(value) if secret else value)
     recorded = {name: rollouts.route_urn(previous, name) for name in states if name != app}
     urns = {**{k: pulumi.Output.from_input(v) for k, v in recorded.items() if v}, app: route.urn}
     pulumi.export(rollouts.OUTPUT, rollouts.record(spec, states, urns))
@@ -148,14 +152,15 @@ def main() -> None:
     stack_traces.install()  # the SDK's per-resource stack trace, same result, a fraction of the cost
     spec, explicit, values = read_spec()
     if app := os.environ.get(ROUTE_ONLY):
-        previous = previous_outputs()
-        deploy_route(spec, rollouts.current_states(spec, explicit, rollouts.recorded_states(previous)), app, previous)
+        previous, secret = previous_outputs()
+        current = rollouts.current_states(spec, explicit, rollouts.recorded_states(previous))
+        deploy_route(spec, current, app, previous, secret=secret)
         return
 
     def states() -> dict[str, RolloutState]:
         # The recorded positions are read only when a rollout needs them, once the platform is
         # registered (the root stack's registration is long done by then).
-        recorded = rollouts.recorded_states(previous_outputs()) if rollouts.rollouts_of(spec) else {}
+        recorded = rollouts.recorded_states(previous_outputs()[0]) if rollouts.rollouts_of(spec) else {}
         return rollouts.current_states(spec, explicit, recorded)
 
     deploy(spec, states)

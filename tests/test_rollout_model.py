@@ -237,6 +237,10 @@ def test_a_route_only_step_registers_the_route_and_carries_every_recorded_output
         k: v for k, v in first.outputs.items() if k not in ("rollouts", "release")
     }
     assert step.outputs["release"] == {k: v for k, v in first.outputs["release"].items() if v is not None}
+    # With a secret among them the recorded positions are still read: a plain `up` keeps the weights.
+    after = record(stack_outputs={**step.outputs, "token": rpc.wrap_rpc_secret("s3cr3t")})
+    assert vs_weights(after) == [("v1", 75), ("v2", 25)]
+    assert after.outputs["rollouts"]["web"]["at"] == "25%"
 
 
 def test_a_bad_runner_state_is_a_path_named_error() -> None:
