@@ -111,8 +111,9 @@ def deploy(
     return platform
 
 
-#: Set by the rollout runner, together with ``pulumi up --target <that route's URN>``: the program
-#: registers only the route of this app (a rollout step in seconds, whatever the stack's size).
+#: With ``pulumi up --target <that route's URN>``: the program is :func:`step` for this app, it
+#: registers only the app's route (a rollout step in seconds, whatever the stack's size). The rollout
+#: runner runs :func:`step` in its own process instead.
 ROUTE_ONLY = "MESHSTACK_ROUTE_ONLY"
 
 
@@ -147,15 +148,25 @@ def deploy_route(
     return route
 
 
+def step(app: str) -> None:
+    """The program of a rollout step: the route of ``app`` alone (:func:`deploy_route`), at the
+    position the runner gives in ``meshstack:rolloutStates``, every other recorded output carried
+    over. The runner runs it in its own process (an inline program,
+    :meth:`~meshstack.tools.engine.Engine.targeted_up`); ``MESHSTACK_ROUTE_ONLY=<app>`` selects it
+    for ``pulumi up --target <the route's URN>`` run by hand."""
+    spec, explicit, _ = read_spec()
+    previous, secret = previous_outputs()
+    current = rollouts.current_states(spec, explicit, rollouts.recorded_states(previous))
+    deploy_route(spec, current, app, previous, secret=secret)
+
+
 def main() -> None:
     collector.install()  # fewer collections of a graph that only grows (a third of the evaluation's CPU)
     stack_traces.install()  # the SDK's per-resource stack trace, same result, a fraction of the cost
-    spec, explicit, values = read_spec()
     if app := os.environ.get(ROUTE_ONLY):
-        previous, secret = previous_outputs()
-        current = rollouts.current_states(spec, explicit, rollouts.recorded_states(previous))
-        deploy_route(spec, current, app, previous, secret=secret)
+        step(app)
         return
+    spec, explicit, values = read_spec()
 
     def states() -> dict[str, RolloutState]:
         # The recorded positions are read only when a rollout needs them, once the platform is

@@ -7,10 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grpc
 import pytest
 import yaml
+from pulumi.runtime.proto import language_pb2, language_pb2_grpc
 
-from meshstack.tools.engine import DEFAULT_PASSPHRASE, Engine, EngineError, lock_down, private_files, scratch_dir
+from meshstack.tools.engine import (
+    DEFAULT_PASSPHRASE,
+    Engine,
+    EngineError,
+    environment,
+    inline_program,
+    lock_down,
+    private_files,
+    scratch_dir,
+)
 
 
 def test_machine_keys_and_overrides_merge_over_the_committed_stack(tmp_path: Path) -> None:
@@ -119,3 +130,37 @@ def test_the_engine_temp_dir_is_private_per_process_and_a_dead_runs_is_removed(t
     assert scratch_dir(tmp_path) == mine  # one per process
     engine = Engine("dev", None, None, tmp_path)
     assert engine.env()["TMPDIR"] == str(mine)
+
+
+def test_an_inline_program_is_served_on_loopback_only_while_the_step_runs() -> None:
+    with inline_program(None, {}) as args:
+        assert args == []  # the project's program, started by the engine's language host
+    with inline_program(lambda: None, {}) as args:
+        client, kind = args[0], args[1:]
+        assert kind == ["--exec-kind", "auto.inline"]
+        host, _, port = client.removeprefix("--client=").rpartition(":")
+        assert host == "127.0.0.1"
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        # The engine asks this process for the program's packages: no `pip list` of the virtualenv.
+        answer = language_pb2_grpc.LanguageRuntimeStub(channel).GetRequiredPackages(
+            language_pb2.GetRequiredPackagesRequest(), timeout=10
+        )
+        assert list(answer.packages) == []
+        channel.close()
+    with pytest.raises(grpc.FutureTimeoutError):  # stopped with the step
+        grpc.channel_ready_future(grpc.insecure_channel(f"127.0.0.1:{port}")).result(timeout=1)
+
+
+def test_the_inline_program_sees_the_engines_environment_and_this_process_gets_its_own_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MESHSTACK_TEST_KEPT", "mine")
+    monkeypatch.delenv("MESHSTACK_TEST_ADDED", raising=False)
+    seen: dict[str, str | None] = {}
+    with environment({"MESHSTACK_TEST_KEPT": "engine's", "MESHSTACK_TEST_ADDED": "engine's"}):
+        seen = {k: os.environ.get(k) for k in ("MESHSTACK_TEST_KEPT", "MESHSTACK_TEST_ADDED")}
+    assert seen == {"MESHSTACK_TEST_KEPT": "engine's", "MESHSTACK_TEST_ADDED": "engine's"}
+    assert os.environ["MESHSTACK_TEST_KEPT"] == "mine" and "MESHSTACK_TEST_ADDED" not in os.environ
+    with pytest.raises(RuntimeError), environment({"MESHSTACK_TEST_KEPT": "engine's"}):
+        raise RuntimeError("the program failed")
+    assert os.environ["MESHSTACK_TEST_KEPT"] == "mine"

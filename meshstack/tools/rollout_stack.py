@@ -1,13 +1,14 @@
 """The rollout runner's stack, driven through the real engine (:class:`~meshstack.tools.engine.Engine`).
 
 A step is ``pulumi up --target <the route's URN>`` with the program in its route-only mode
-(``MESHSTACK_ROUTE_ONLY``) and the new state as ``meshstack:rolloutStates`` for that one update: the
+(:func:`~meshstack.stacks.program.step`, run in this process) and the new state as ``meshstack:rolloutStates`` for that one update: the
 engine changes exactly that route and records the state in the stack's ``rollouts`` output. A
 cleanup (scale down, remove) is a full update. The route is read back from the API server.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from kubernetes import client, config
 from meshstack.model.rollout.rollout import Rollout
 from meshstack.model.rollout.state import RolloutState
 from meshstack.stacks import rollouts
-from meshstack.stacks.program import ROUTE_ONLY
+from meshstack.stacks.program import step
 from meshstack.tools.engine import Engine
 from meshstack.tools.lease import REQUEST_TIMEOUT
 from meshstack.tools.rollout import Applied
@@ -68,7 +69,7 @@ class EngineStack:
                 # A step: a targeted update of the route, straight through the CLI. The route is
                 # computed from the recorded state, so a step killed mid-way is re-applied by
                 # `rollout resume`: the state is written once, at the end.
-                changes = self.engine.targeted_up([urn], extra_env={ROUTE_ONLY: app}, final_checkpoint=True)
+                changes = self.engine.targeted_up([urn], final_checkpoint=True, program=functools.partial(step, app))
             else:
                 # A cleanup (scale down, remove), or the first step of a stack that has not
                 # recorded the route's URN yet: a full update.
