@@ -325,7 +325,7 @@ stack rules. What changed:
 - **The Automation API's stack is selected once per `Engine`** (and environment): selecting runs
   the CLI, about 0.4 s of every preview before.
 
-A rollout step: 1.3 s until the CLI has loaded and decrypted the state, 0.45 s for the
+A rollout step (before its program ran in the runner's process, below): 1.3 s until the CLI has loaded and decrypted the state, 0.45 s for the
 language host's `pip list`, 0.35 s to start the policy pack, 0.75 s until the program's first
 registration, 0.6 s to start and configure pulumi-kubernetes, 0.3 s for the route's check, diff
 and update, about 1 s for the stack rules (`AnalyzeStack`) and the end of the program, then
@@ -358,6 +358,23 @@ steps on the held cluster: 150 took 0.2–0.3 s less than 400 (medians 5.2 again
 ten-odd runs each); 100 and 1000 were slower than both; a preview is faster at 400 (22.3 and 23.0
 s against 24.5 and 23.8 s), so only the step changes. Both together, eight interleaved pairs on a
 held cluster: 5.74–7.09 s (median 5.85) against 5.99–6.93 s (median 6.60) a step.
+
+**The step's program runs in the runner's process.** The runner already holds what the step's
+program needs (the SDK, the model, the components), yet every step started the engine's Python
+language host, which ran `pip list` over the virtualenv's 132 packages to find plugins (0.45 s),
+then a fresh interpreter that imported the SDK and meshstack again (about 0.6 s) before the
+program's first line. `Engine.targeted_up(program=…)` now serves the step's program
+(`meshstack.stacks.program.step`, the same function `MESHSTACK_ROUTE_ONLY` selects in the
+project's program) the way the Automation API serves an inline program: the SDK's language server
+on 127.0.0.1 in the runner's process, the CLI pointed at it with `--client`, the program run with
+the engine's environment over the runner's (an EKS stack's AWS endpoint and credentials are
+there). The engine, the targeted update, the policy pack and the state write are unchanged.
+Eight interleaved pairs on a held N = 100 cluster: 4.22–4.60 s (median 4.38) against 5.43–6.17 s
+(median 5.55) a step. After inline steps a full preview finds the 819 resources `same` and the
+other outputs carried over; the rollout tier's real-engine runs (gated, failing, killed between
+steps and resumed) pass on this path. A runner killed mid-step behaves as before: the CLI dies
+with it (its output pipe closes) and leaves its lock, which `meshstack recover` releases and
+converges from (checked on the held cluster for both paths: a no-op preview after).
 
 This VM's speed drifts between sessions and within one: `kubectl diff` of the same 100 services
 took 7.2 s in one benchmark run and 8.7–8.8 s in the next ones, and the step's five runs in a
@@ -729,8 +746,8 @@ def render(results: Results) -> str:
         "  `preview`, a `preview` of one canary weight change (svc-0001 90/10 → 80/20), and the first",
         "  step of svc-0000's rollout (stable 100 % → canary 10 %) made as the runner makes it",
         "  (`EngineStack`: `pulumi up --target` of the one VirtualService with the program in its",
-        "  route-only mode, the new position recorded in the stack's outputs, the guardrails policy",
-        "  pack running), until the API server returns the new weights;",
+        "  route-only mode, run in the runner's process, the new position recorded in the stack's",
+        "  outputs, the guardrails policy pack running), until the API server returns the new weights;",
         "- for N = 10, `up` from empty again on a third cluster with a checkpoint at every step",
         "  (`--checkpoints every`, Pulumi's default): what the checkpoints cost.",
         "",

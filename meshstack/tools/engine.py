@@ -67,7 +67,7 @@ _YAML_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 #: The Go runtime's collector for the engine and its Go plugins, unless set in the environment. At
 #: the default (GOGC=100) a quarter of the CLI's CPU in a rollout step or a preview of a 100-service
 #: stack went to collecting garbage while it decoded and re-encoded the whole state; 400 collects
-#: a quarter as often (about 0.4 s of a 4.8 s step), and the soft limit bounds what that costs in
+#: a quarter as often (about 1 s of a preview), and the soft limit bounds what that costs in
 #: memory on a large stack (docs/benchmarks.md).
 GO_RUNTIME = {"GOGC": "400", "GOMEMLIMIT": "4GiB"}
 #: What a rollout step (:meth:`Engine.targeted_up`) runs with instead, unless set in the
