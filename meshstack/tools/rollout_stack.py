@@ -1,9 +1,10 @@
 """The rollout runner's stack, driven through the real engine (:class:`~meshstack.tools.engine.Engine`).
 
 A step is ``pulumi up --target <the route's URN>`` with the program in its route-only mode
-(:func:`~meshstack.stacks.program.step`, run in this process) and the new state as ``meshstack:rolloutStates`` for that one update: the
-engine changes exactly that route and records the state in the stack's ``rollouts`` output. A
-cleanup (scale down, remove) is a full update. The route is read back from the API server.
+(:func:`~meshstack.stacks.program.step`, run in this process) and the new state as
+``meshstack:rolloutStates`` for that one update: the engine changes exactly that route and records
+the state in the stack's ``rollouts`` output. A cleanup (scale down, remove) is a full update. The
+route is read back from the API server.
 """
 
 from __future__ import annotations
