@@ -325,9 +325,9 @@ stack rules. What changed:
 - **The Automation API's stack is selected once per `Engine`** (and environment): selecting runs
   the CLI, about 0.4 s of every preview before.
 
-A rollout step (before its program ran in the runner's process, below): 1.3 s until the CLI has loaded and decrypted the state, 0.45 s for the
-language host's `pip list`, 0.35 s to start the policy pack, 0.75 s until the program's first
-registration, 0.6 s to start and configure pulumi-kubernetes, 0.3 s for the route's check, diff
+A rollout step (before its program ran in the runner's process, below): 1.3 s until the CLI has
+loaded and decrypted the state, 0.45 s for the language host's `pip list`, 0.35 s to start the
+policy pack, 0.75 s until the program's first registration, 0.6 s to start and configure pulumi-kubernetes, 0.3 s for the route's check, diff
 and update, about 1 s for the stack rules (`AnalyzeStack`) and the end of the program, then
 1.7 s for the one write of the state and the CLI's exit (CLI `--tracing` spans on a held
 N = 100 cluster, with the tracing's own overhead). Most of that is the engine's per-operation
