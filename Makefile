@@ -37,7 +37,7 @@ engine: ## Build or reuse the engine, the local control plane and Istio's charts
 test: preflight venv lint typecheck engine unit ## Install what is missing, then lint, types and the whole test suite (unit + e2e)
 
 render: venv ## Offline render of a stack: make render STACK=dev OUT=out/dev
-	$(PY) -m meshstack.tools.render --stack $(STACK) --out $(OUT)
+	$(VENV)/bin/meshstack render --stack $(STACK) --out $(OUT)
 
 up: venv ## The main job: build the engine, start the embedded cluster, real `pulumi up` of the dev stack
 	scripts/up.sh
@@ -49,12 +49,12 @@ down: ## Stop the embedded cluster of `make up` and forget its stack state
 promotion-commit: ## After `meshstack promote`: commit (and push) the target's stack file, STACK=prod, in $$MESHSTACK_PROJECT or here
 	cd "$${MESHSTACK_PROJECT:-$(CURDIR)}" && git add Pulumi.$(STACK).yaml && \
 	if git diff --cached --quiet; then echo "promotion-commit: Pulumi.$(STACK).yaml unchanged"; exit 0; fi && \
-	git commit -q -m "promote to $(STACK): $$($(CURDIR)/$(PY) -m meshstack.tools.promote --describe Pulumi.$(STACK).yaml)" && \
+	git commit -q -m "promote to $(STACK): $$($(CURDIR)/$(VENV)/bin/meshstack promotion-summary Pulumi.$(STACK).yaml)" && \
 	git log -1 --format='promotion-commit: %h %s' && \
 	if [ -n "$$(git remote)" ]; then git push; fi
 
 docs: venv ## Regenerate docs/config.md from the typed model
-	$(PY) -m meshstack.tools.config_docs > docs/config.md
+	$(VENV)/bin/meshstack config-reference > docs/config.md
 
 bench: venv engine ## Benchmarks: N-service stacks vs a minimal program and kubectl -> docs/benchmarks.md (BENCH_SIZES=10,100,500,1000 for N=1000)
 	$(PY) -m benchmarks

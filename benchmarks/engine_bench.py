@@ -12,7 +12,7 @@ For the N-service dev stack (:mod:`benchmarks.generate`), on a fresh cluster eac
 * for small N, ``up`` from empty again on a third cluster with a checkpoint at every step
   (``--checkpoints every``, Pulumi's default): what the checkpoints cost.
 
-The rollout step is :class:`~meshstack.tools.rollout_stack.EngineStack`'s: ``pulumi up --target``
+The rollout step is :class:`~meshstack.tools.runner.engine_stack.EngineStack`'s: ``pulumi up --target``
 of the one VirtualService with the program in its route-only mode, the new state recorded in the
 stack's outputs, then the route read back from the API server.
 
@@ -39,7 +39,7 @@ from meshstack.stacks.program import main as program
 from meshstack.testing import REDACTED, run
 from meshstack.tools.engine import ROOT, Engine, bootstrap_env
 from meshstack.tools.render import manifest_of
-from meshstack.tools.rollout_stack import EngineStack
+from meshstack.tools.runner.engine_stack import EngineStack
 
 CLUSTER = ROOT / "scripts" / "cluster.py"
 

@@ -7,7 +7,7 @@ Each example changes one thing in a stack file (a host, a duration, a retryOn va
 port, the chart repository, a name; a duplicate server port; 900 or 3000 levels of nesting; a YAML
 syntax or structure error, a non-string key, a duplicate key — ``tests/properties/stack_strategies.py``),
 writes it as ``Pulumi.<stack>.yaml`` into a temporary project directory and runs the program under
-Pulumi's mocks (``meshstack.testing.run_stack_file`` → ``read_stack_config`` → ``load_stack_spec``).
+Pulumi's mocks (``meshstack.testing.run_stack_file`` → ``stack_config`` → ``load_stack_spec``).
 Outcomes: accepted; rejected (a ConfigError / RunError naming a path in every problem); crashed
 (anything else). Accepted examples are rendered and checked by ``istioctl validate`` and
 ``istioctl analyze`` (and, with ``--kubeconfig``, the API server's server-side dry-run; the Istio and

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi.runtime import config as runtime_config
 
-from meshstack.components import stack_traces
+from meshstack._sdk import stack_traces
+from meshstack._sdk.config import all_config
 from meshstack.components.k8s import kubernetes_object, object_key
 from meshstack.errors import ConfigError
 from meshstack.model.rollout.state import RolloutState
 from meshstack.model.stack import StackSpec
 from meshstack.render import platform as platform_render
 from meshstack.render.app import render_apps
-from meshstack.stacks import collector, release, rollouts
+from meshstack.stacks import gc_thresholds, release, rollout_positions
 from meshstack.stacks.config import PREFIX, collect, load_stack_spec
 
 if TYPE_CHECKING:
@@ -31,10 +31,9 @@ if TYPE_CHECKING:
 def read_spec() -> tuple[StackSpec, dict[str, RolloutState], dict[str, Any]]:
     """The validated stack spec, the runner's rollout states for this update, and the raw config
     values; bad config stops the program before any resource is registered."""
-    flat = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     try:
-        values = collect(flat)
-        explicit = rollouts.parse_states(values.pop(rollouts.STATE_KEY, None))
+        values = collect(all_config())
+        explicit = rollout_positions.parse_states(values.pop(rollout_positions.STATE_KEY, None))
         return load_stack_spec(values), explicit, values
     except ConfigError as err:
         raise pulumi.RunError(str(ConfigError(err.problems, PREFIX))) from None
@@ -107,7 +106,7 @@ def deploy(
     for key, value in platform.outputs.items():
         pulumi.export(key, value)
     if states:
-        pulumi.export(rollouts.OUTPUT, rollouts.record(spec, states, route_urns))
+        pulumi.export(rollout_positions.OUTPUT, rollout_positions.record(spec, states, route_urns))
     return platform
 
 
@@ -140,11 +139,11 @@ def deploy_route(
     )
     route = kubernetes_object(object_key(manifest), manifest, pulumi.ResourceOptions(parent=component))
     for key, value in previous.items():
-        if key != rollouts.OUTPUT:
+        if key != rollout_positions.OUTPUT:
             pulumi.export(key, pulumi.Output.secret(value) if secret else value)
-    recorded = {name: rollouts.route_urn(previous, name) for name in states if name != app}
+    recorded = {name: rollout_positions.route_urn(previous, name) for name in states if name != app}
     urns = {**{k: pulumi.Output.from_input(v) for k, v in recorded.items() if v}, app: route.urn}
-    pulumi.export(rollouts.OUTPUT, rollouts.record(spec, states, urns))
+    pulumi.export(rollout_positions.OUTPUT, rollout_positions.record(spec, states, urns))
     return route
 
 
@@ -156,13 +155,21 @@ def step(app: str) -> None:
     for ``pulumi up --target <the route's URN>`` run by hand."""
     spec, explicit, _ = read_spec()
     previous, secret = previous_outputs()
-    current = rollouts.current_states(spec, explicit, rollouts.recorded_states(previous))
+    current = rollout_positions.current_states(spec, explicit, rollout_positions.recorded_states(previous))
     deploy_route(spec, current, app, previous, secret=secret)
 
 
+def tune_runtime() -> None:
+    """What meshstack's program sets for its own process, and a program composing meshstack's
+    components may set too: fewer collections of a graph that only grows (a third of the
+    evaluation's CPU, :mod:`meshstack.stacks.gc_thresholds`), and the SDK's per-resource stack
+    trace at a fraction of its cost, same result (:mod:`meshstack._sdk.stack_traces`)."""
+    gc_thresholds.install()
+    stack_traces.install()
+
+
 def main() -> None:
-    collector.install()  # fewer collections of a graph that only grows (a third of the evaluation's CPU)
-    stack_traces.install()  # the SDK's per-resource stack trace, same result, a fraction of the cost
+    tune_runtime()
     if app := os.environ.get(ROUTE_ONLY):
         step(app)
         return
@@ -171,8 +178,10 @@ def main() -> None:
     def states() -> dict[str, RolloutState]:
         # The recorded positions are read only when a rollout needs them, once the platform is
         # registered (the root stack's registration is long done by then).
-        recorded = rollouts.recorded_states(previous_outputs()[0]) if rollouts.rollouts_of(spec) else {}
-        return rollouts.current_states(spec, explicit, recorded)
+        recorded = (
+            rollout_positions.recorded_states(previous_outputs()[0]) if rollout_positions.rollouts_of(spec) else {}
+        )
+        return rollout_positions.current_states(spec, explicit, recorded)
 
     deploy(spec, states)
     # What this stack runs, for `meshstack promote` to read back from its state (docs/cd.md).

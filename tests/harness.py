@@ -20,7 +20,7 @@ from pulumi.errors import RunError
 
 from meshstack.stacks.program import main as program
 from meshstack.testing import Recording, Registered, run_stack_file
-from meshstack.tools.engine import deep_merge
+from meshstack.tools.engine.workspace import deep_merge
 
 ROOT = Path(__file__).resolve().parent.parent
 

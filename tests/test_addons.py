@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
-from pulumi.runtime import rpc
 
+from meshstack._sdk.mocks import is_secret, unwrap_secret
 from meshstack.model.addons import AddonsConfig, GrafanaAddon, PrometheusAddon
 from meshstack.render.addons import grafana, jaeger, kiali, prometheus
 from meshstack.render.addons.dashboards import DASHBOARDS, dashboard_files
@@ -43,8 +43,8 @@ def test_generated_credentials_never_appear_in_plaintext(stack: str, request: py
     assert GRAFANA_PASSWORD not in json.dumps(rec.outputs, default=str)
     for name, key in (("grafana-admin", grafana.PASSWORD_KEY), ("kiali-signing-key", kiali.SIGNING_KEY_KEY)):
         secret = rec.one(kind="Secret", k8s_name=name)
-        assert rpc.is_rpc_secret(secret.inputs["stringData"]), f"{name} must reach the engine as a secret"
-        assert key in rpc.unwrap_rpc_secret(secret.inputs["stringData"])
+        assert is_secret(secret.inputs["stringData"]), f"{name} must reach the engine as a secret"
+        assert key in unwrap_secret(secret.inputs["stringData"])
     passwords = rec.find(type="random:index/randomPassword:RandomPassword")
     assert {p.name for p in passwords} == {"addons-grafana-admin-password", "addons-kiali-signing-key"}
 

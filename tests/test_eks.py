@@ -27,8 +27,8 @@ from botocore.stub import Stubber
 from moto.eks.models import eks_backends
 from moto.server import ThreadedMotoServer
 from pulumi.errors import RunError
-from pulumi.runtime import rpc
 
+from meshstack._sdk.mocks import is_secret, unwrap_secret
 from meshstack.errors import ConfigError
 from meshstack.model.kubernetes import EksCluster, KubernetesConfig
 from meshstack.model.stack import StackSpec
@@ -134,7 +134,7 @@ def eks_stack(eks_config: Mapping[str, Any], **kubernetes: Any) -> Recording:
 def provider_kubeconfig(rec: Recording) -> dict[str, Any]:
     provider = rec.one(type="pulumi:providers:kubernetes", name="k8s")
     raw = provider.inputs["kubeconfig"]
-    text = rpc.unwrap_rpc_secret(raw) if rpc.is_rpc_secret(raw) else raw
+    text = unwrap_secret(raw) if is_secret(raw) else raw
     assert isinstance(text, str)
     doc: dict[str, Any] = yaml.safe_load(text)
     return doc

@@ -1,4 +1,5 @@
-"""tools.engine writes the config the real engine sees: committed stack + machine keys + overrides."""
+"""The engine driver writes the config the real engine sees (committed stack + machine keys +
+overrides), runs it in a private environment, and turns the engine's failures into its own errors."""
 
 from __future__ import annotations
 
@@ -7,21 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import grpc
 import pytest
 import yaml
-from pulumi.runtime.proto import language_pb2, language_pb2_grpc
+from pulumi import automation as auto
 
-from meshstack.tools.engine import (
-    DEFAULT_PASSPHRASE,
-    Engine,
-    EngineError,
-    environment,
-    inline_program,
-    lock_down,
-    private_files,
-    scratch_dir,
-)
+from meshstack.tools.engine import Engine, EngineError, PolicyRefused, StackLocked
+from meshstack.tools.engine.environment import lock_down, overlay, private_files, scratch_dir
+from meshstack.tools.engine.errors import Outcomes
+from meshstack.tools.engine.settings import DEFAULT_PASSPHRASE
 
 
 def test_machine_keys_and_overrides_merge_over_the_committed_stack(tmp_path: Path) -> None:
@@ -80,23 +74,61 @@ def test_state_is_written_private(tmp_path: Path) -> None:
     assert (tmp_path / "new.json").stat().st_mode & 0o777 == 0o600
 
 
-def test_mandatory_policy_violations_are_listed_with_their_messages() -> None:
-    from meshstack.tools.engine import policy_violations
+def _failed(stderr: str, kind: type[auto.CommandError] = auto.CommandError) -> auto.CommandError:
+    """The Automation API's error for a failed CLI run with ``stderr``."""
+    return kind(auto.CommandResult(stdout="", stderr=stderr, code=255))
 
-    output = (
-        "Previewing update (prod):\n"
-        "    meshstack-guardrails@v0.0.1 [mandatory]  no-fault-injection  (kubernetes:networking.istio.io/v1:"
-        "VirtualService: bookinfo/ratings)\n"
-        "    No fault injection (VirtualService http[].fault, Envoy's fault filter).\n"
-        "    VirtualService bookinfo/ratings: spec.http[0].fault injects a delay of 7s for 100% of requests\n"
-        "    meshstack-guardrails@v0.0.1 [advisory]  images-pinned  (kubernetes:apps/v1:Deployment: x)\n"
-        "error: preview failed\n"
+
+def _policy_event(level: str, name: str, urn: str, message: str) -> auto.EngineEvent:
+    return auto.EngineEvent.from_json(
+        {
+            "sequence": 1,
+            "timestamp": 1,
+            "policyEvent": {
+                "message": message,
+                "color": "never",
+                "policyName": name,
+                "policyPackName": "meshstack-guardrails",
+                "policyPackVersion": "0.0.1",
+                "policyPackVersionTag": "0.0.1",
+                "enforcementLevel": level,
+                "resourceUrn": urn,
+            },
+        }
     )
-    found = policy_violations(output)
-    assert len(found) == 1
-    assert "no-fault-injection" in found[0] and "spec.http[0].fault injects a delay" in found[0]
-    assert "images-pinned" not in found[0]
-    assert policy_violations("error: update failed\n") == []
+
+
+def test_mandatory_policy_violations_become_one_refusal_listing_each() -> None:
+    seen: list[auto.EngineEvent] = []
+    outcomes = Outcomes("prod", seen.append)
+    urn = "urn:pulumi:prod::meshstack::kubernetes:networking.istio.io/v1:VirtualService::apps-ratings"
+    fault = "VirtualService bookinfo/ratings: spec.http[0].fault injects a delay of 7s for 100% of requests"
+    outcomes.on_event(_policy_event("mandatory", "no-fault-injection", urn, fault))
+    outcomes.on_event(_policy_event("advisory", "images-pinned", urn, "not pinned"))
+    with pytest.raises(PolicyRefused) as refused, outcomes.guard():
+        raise _failed("error: preview failed")
+    text = str(refused.value)
+    assert "[mandatory] no-fault-injection (apps-ratings): " + fault in text
+    assert "images-pinned" not in text and len(seen) == 2  # every event still reaches the caller
+    # The same from `--json`'s event stream (a rollout step).
+    streamed = Outcomes("prod")
+    line = '{"sequence": 2, "timestamp": 2, "policyEvent": {"message": "m", "color": "never", "policyName": "p", '
+    line += '"policyPackName": "x", "policyPackVersion": "1", "policyPackVersionTag": "1", "enforcementLevel": "mandatory"}}'
+    assert streamed.on_json_line(line)["policyEvent"]["policyName"] == "p"
+    assert streamed.mandatory == ["[mandatory] p: m"] and streamed.on_json_line("Updating (dev):") == {}
+    # Without mandatory violations a failure stays the engine's own.
+    with pytest.raises(auto.CommandError) as other, Outcomes("dev").guard():
+        raise _failed("error: update failed")
+    assert not isinstance(other.value, PolicyRefused)
+
+
+def test_a_locked_stack_is_the_automation_apis_concurrent_update_error_turned_into_stack_locked() -> None:
+    # The Automation API classifies a DIY backend's lock refusal as ConcurrentUpdateError; the cd
+    # tier runs two jobs at once on one real stack and sees this message.
+    locked = _failed("error: the stack is currently locked by 1 lock(s).", auto.ConcurrentUpdateError)
+    with pytest.raises(StackLocked, match=r"stack dev is locked by another update.*--wait-lock.*meshstack recover"):  # noqa: SIM117
+        with Outcomes("dev").guard():
+            raise locked
 
 
 def test_the_engines_go_collector_runs_less_often_unless_the_environment_says(
@@ -132,35 +164,16 @@ def test_the_engine_temp_dir_is_private_per_process_and_a_dead_runs_is_removed(t
     assert engine.env()["TMPDIR"] == str(mine)
 
 
-def test_an_inline_program_is_served_on_loopback_only_while_the_step_runs() -> None:
-    with inline_program(None, {}) as args:
-        assert args == []  # the project's program, started by the engine's language host
-    with inline_program(lambda: None, {}) as args:
-        client, kind = args[0], args[1:]
-        assert kind == ["--exec-kind", "auto.inline"]
-        host, _, port = client.removeprefix("--client=").rpartition(":")
-        assert host == "127.0.0.1"
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        # The engine asks this process for the program's packages: no `pip list` of the virtualenv.
-        answer = language_pb2_grpc.LanguageRuntimeStub(channel).GetRequiredPackages(
-            language_pb2.GetRequiredPackagesRequest(), timeout=10
-        )
-        assert list(answer.packages) == []
-        channel.close()
-    with pytest.raises(grpc.FutureTimeoutError):  # stopped with the step
-        grpc.channel_ready_future(grpc.insecure_channel(f"127.0.0.1:{port}")).result(timeout=1)
-
-
-def test_the_inline_program_sees_the_engines_environment_and_this_process_gets_its_own_back(
+def test_the_overlay_sets_the_engines_environment_and_this_process_gets_its_own_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("MESHSTACK_TEST_KEPT", "mine")
     monkeypatch.delenv("MESHSTACK_TEST_ADDED", raising=False)
     seen: dict[str, str | None] = {}
-    with environment({"MESHSTACK_TEST_KEPT": "engine's", "MESHSTACK_TEST_ADDED": "engine's"}):
+    with overlay({"MESHSTACK_TEST_KEPT": "engine's", "MESHSTACK_TEST_ADDED": "engine's"}):
         seen = {k: os.environ.get(k) for k in ("MESHSTACK_TEST_KEPT", "MESHSTACK_TEST_ADDED")}
     assert seen == {"MESHSTACK_TEST_KEPT": "engine's", "MESHSTACK_TEST_ADDED": "engine's"}
     assert os.environ["MESHSTACK_TEST_KEPT"] == "mine" and "MESHSTACK_TEST_ADDED" not in os.environ
-    with pytest.raises(RuntimeError), environment({"MESHSTACK_TEST_KEPT": "engine's"}):
+    with pytest.raises(RuntimeError), overlay({"MESHSTACK_TEST_KEPT": "engine's"}):
         raise RuntimeError("the program failed")
     assert os.environ["MESHSTACK_TEST_KEPT"] == "mine"

@@ -1,10 +1,10 @@
-"""Which managedFields entries ``recover`` removes (meshstack.tools.field_managers), on plain data."""
+"""Which managedFields entries ``recover`` removes (meshstack.tools.engine.field_managers), on plain data."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from meshstack.tools.field_managers import covered, removal, stack_objects, stale
+from meshstack.tools.engine.field_managers import covered, removal, stack_objects, stale
 
 OURS, DEAD, KUBECTL = "pulumi-kubernetes-aaaa1111", "pulumi-kubernetes-dead0001", "kubectl"
 

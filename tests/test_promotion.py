@@ -20,9 +20,9 @@ from meshstack.model.stack import StackSpec
 from meshstack.stacks.config import load_stack_spec
 from meshstack.stacks.program import main
 from meshstack.stacks.release import digest, promoted_config, record
+from meshstack.stacks.stack_file import update_config
 from meshstack.testing import run
 from meshstack.tools.engine import ROOT
-from meshstack.tools.stack_file_edit import update_stack_file
 
 
 def committed(stack: str) -> dict[str, Any]:
@@ -149,7 +149,7 @@ def test_the_stack_file_edit_keeps_comments_and_changes_only_what_differs(tmp_pa
     promoted = copy.deepcopy(config)
     promoted["meshstack:apps"]["bookinfo"]["scenario"] = "reviews-v3"
     promoted["meshstack:promotion"] = PROVENANCE
-    update_stack_file(path, promoted)
+    update_config(path, promoted)
     after = path.read_text()
     assert yaml.safe_load(after)["config"] == promoted
     before_lines = (ROOT / "Pulumi.prod.yaml").read_text().splitlines()

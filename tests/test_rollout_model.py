@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pulumi.runtime import rpc
 
+from meshstack._sdk.mocks import wrap_secret
 from meshstack.errors import ConfigError
 from meshstack.model import AppSpec, LoadBalancer, Match, Version
 from meshstack.model.rollout import Analysis, Metric, NoData, Phase, Rollout, RolloutState, StepKind
@@ -212,7 +212,7 @@ def test_a_route_only_step_registers_the_route_and_carries_every_recorded_output
     first = record()
     fingerprint = first.outputs["rollouts"]["web"]["state"]["fingerprint"]
     # What the stack recorded last, as the engine hands it back: with a secret among the outputs.
-    previous = {**first.outputs, "token": rpc.wrap_rpc_secret("s3cr3t")}
+    previous = {**first.outputs, "token": wrap_secret("s3cr3t")}
     monkeypatch.setenv(ROUTE_ONLY, "web")
     moved = {"web": {"phase": "progressing", "step": 1, "fingerprint": fingerprint}}
     step = record(stack_outputs=previous, rolloutStates=moved)
@@ -238,7 +238,7 @@ def test_a_route_only_step_registers_the_route_and_carries_every_recorded_output
     }
     assert step.outputs["release"] == {k: v for k, v in first.outputs["release"].items() if v is not None}
     # With a secret among them the recorded positions are still read: a plain `up` keeps the weights.
-    after = record(stack_outputs={**step.outputs, "token": rpc.wrap_rpc_secret("s3cr3t")})
+    after = record(stack_outputs={**step.outputs, "token": wrap_secret("s3cr3t")})
     assert vs_weights(after) == [("v1", 75), ("v2", 25)]
     assert after.outputs["rollouts"]["web"]["at"] == "25%"
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from meshstack.model.rollout import Phase, Rollout, RolloutState
-from meshstack.tools.events import Event
-from meshstack.tools.prometheus import PrometheusError
-from meshstack.tools.rollout import Applied, Outcome, Runner
+from meshstack.tools.runner.events import Event
+from meshstack.tools.runner.machine import Applied, Outcome, Runner
+from meshstack.tools.runner.prometheus import PrometheusError
 
 
 class Killed(BaseException):

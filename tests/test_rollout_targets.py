@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from meshstack.errors import ConfigError
 from meshstack.model.app import AppSpec
-from meshstack.render.rollout.argo import argo_objects
-from meshstack.render.rollout.flagger import flagger_objects
+from meshstack.render.argo_rollouts import argo_objects
+from meshstack.render.flagger import flagger_objects
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = "shop"

@@ -25,25 +25,14 @@ from kubernetes import client, config
 from rich.console import Console
 from rich.table import Table
 
-from meshstack.cli.options import (
-    DEFAULT_STATE,
-    BackendOpt,
-    ChartsOpt,
-    JsonOpt,
-    KubeconfigOpt,
-    SecretsOpt,
-    StackFileOpt,
-    StackOpt,
-    StateOpt,
-    engine,
-)
+from meshstack.cli.options import JsonOpt, StackTarget, fail, stack_options
 from meshstack.errors import ConfigError
 from meshstack.tools.engine import Engine, EngineError
-from meshstack.tools.events import Event, Sink, fan_out, json_lines, webhook
-from meshstack.tools.lease import LeaseHeld, RolloutLease
-from meshstack.tools.prometheus import Prometheus
-from meshstack.tools.rollout import Outcome, Runner
-from meshstack.tools.rollout_stack import EngineStack, NoRollout
+from meshstack.tools.runner.engine_stack import EngineStack, NoRollout
+from meshstack.tools.runner.events import Event, Sink, fan_out, json_lines, webhook
+from meshstack.tools.runner.lease import LeaseHeld, RolloutLease
+from meshstack.tools.runner.machine import Outcome, Runner
+from meshstack.tools.runner.prometheus import Prometheus
 
 rollout_app = typer.Typer(help="Progressive delivery of an app's canary, gated on Prometheus.", no_args_is_help=True)
 
@@ -122,16 +111,14 @@ def _drive(command: Command, make: Callable[[], Engine], app_name: str, promethe
             )
         runner = Runner(EngineStack(eng), app_name, Prometheus(url or "http://127.0.0.1:9"), _sinks(json_out, hook))
     except (ConfigError, NoRollout, EngineError, FileNotFoundError) as err:
-        typer.echo(f"meshstack: {err}", err=True)
-        raise typer.Exit(Outcome.BAD_INPUT) from None
+        raise fail(json_out, Outcome.BAD_INPUT, str(err)) from None
     lease = RolloutLease(
         client.CoordinationV1Api(config.new_client_from_config(str(kubeconfig))), runner.namespace, app_name
     )
     try:
         lease.acquire()
     except LeaseHeld as err:
-        typer.echo(f"meshstack: {err}", err=True)
-        raise typer.Exit(Outcome.BUSY) from None
+        raise fail(json_out, Outcome.BUSY, str(err)) from None
     try:
         actions = {
             Command.RUN: runner.run,
@@ -141,24 +128,25 @@ def _drive(command: Command, make: Callable[[], Engine], app_name: str, promethe
         }
         outcome = actions[command]()
     except Exception as err:  # noqa: BLE001 - reported as an error exit, the state stays recorded
-        typer.echo(f"meshstack: rollout {command.value} failed: {err}", err=True)
-        raise typer.Exit(Outcome.ERROR) from None
+        raise fail(json_out, Outcome.ERROR, f"rollout {command.value} failed: {err}") from None
     finally:
         lease.release()
     raise typer.Exit(int(outcome))
 
 
+EXIT_CODES = (
+    "Exit codes:\n\n0  promoted\n\n1  error\n\n2  bad input\n\n3  rolled back\n\n4  paused\n\n"
+    "5  another runner holds the rollout (docs/rollouts.md)"
+)
+
+
 def _command(command: Command, doc: str) -> Callable[..., None]:
-    def drive(stack: StackOpt, app_name: AppOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt = None,
-              stack_file: StackFileOpt = None, state: StateOpt = DEFAULT_STATE, backend: BackendOpt = None,
-              secrets_provider: SecretsOpt = "passphrase", prometheus: PrometheusOpt = None, json_out: JsonOpt = False,
+    @stack_options
+    def drive(target: StackTarget, app_name: AppOpt, prometheus: PrometheusOpt = None, json_out: JsonOpt = False,
               hook: WebhookOpt = None) -> None:  # fmt: skip
-        def make() -> Engine:
-            return engine(stack, kubeconfig, charts, state, stack_file, backend, secrets_provider)
+        _drive(command, target.engine, app_name, prometheus, json_out, hook)
 
-        _drive(command, make, app_name, prometheus, json_out, hook)
-
-    drive.__doc__ = doc
+    drive.__doc__ = f"{doc}\n\n{EXIT_CODES}"
     return drive
 
 
@@ -178,25 +166,18 @@ rollout_app.command("abort")(
 
 
 @rollout_app.command("status")
-def status(stack: StackOpt, app_name: AppOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt = None, stack_file: StackFileOpt = None,
-           state: StateOpt = DEFAULT_STATE, backend: BackendOpt = None, secrets_provider: SecretsOpt = "passphrase",
-           json_out: JsonOpt = False) -> None:  # fmt: skip
-    """Where the app's rollout stands, as the stack recorded it."""
+@stack_options
+def status(target: StackTarget, app_name: AppOpt, json_out: JsonOpt = False) -> None:
+    """Where the app's rollout stands, as the stack recorded it. Exit codes: 0, or 2 (bad input)."""
     try:
-        runner = Runner(
-            EngineStack(engine(stack, kubeconfig, charts, state, stack_file, backend, secrets_provider)),
-            app_name,
-            Prometheus("http://127.0.0.1:9"),
-            lambda _: None,
-        )
+        runner = Runner(EngineStack(target.engine()), app_name, Prometheus("http://127.0.0.1:9"), lambda _: None)
         info: dict[str, Any] = runner.status()
     except (ConfigError, NoRollout, EngineError) as err:
-        typer.echo(f"meshstack: {err}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(json_out, Outcome.BAD_INPUT, str(err)) from None
     if json_out:
         typer.echo(json.dumps(info, sort_keys=True))
         return
-    table = Table(title=f"rollout of {app_name} on {stack}")
+    table = Table(title=f"rollout of {app_name} on {target.stack}")
     for key in ("phase", "step", "plan", "weights", "failures", "reason"):
         table.add_row(key, str(info[key]))
     Console().print(table)

@@ -1,144 +1,140 @@
-"""``meshstack up|preview|refresh|recover``: a stack's lifecycle, as a pipeline job runs it.
+"""``meshstack up|preview|refresh|recover|destroy``: a stack's lifecycle, as a pipeline job runs it.
 
-Every command runs the policy pack (mandatory for prod). Exit codes: 0 done (preview: no changes
-when ``--expect-no-changes``), 1 error, 2 bad input or refused, 3 changes (preview
-``--expect-no-changes``, refresh ``--preview-only`` with drift), 5 the stack is locked by another
-update (docs/cd.md).
+Every command runs the policy pack (mandatory for prod); docs/cd.md.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from pulumi import automation as auto
 
 from meshstack.cli.options import (
-    DEFAULT_STATE,
-    BackendOpt,
-    ChartsOpt,
     CheckpointsOpt,
+    Exit,
     JsonOpt,
-    KubeconfigOpt,
-    SecretsOpt,
-    StackFileOpt,
-    StackOpt,
-    StateOpt,
-    engine,
+    StackTarget,
+    emit,
+    exit_codes,
+    fail,
+    guarded,
+    stack_options,
 )
-from meshstack.errors import ConfigError
-from meshstack.tools.engine import Engine, EngineError, StackLocked, changed_resources
-
-LOCKED = 5
-CHANGES = 3
+from meshstack.tools.engine import Engine, change_counts, changed_resources
 
 WaitLockOpt = Annotated[
     float,
     typer.Option("--wait-lock", help="Seconds to wait for another update's lock to go (default 0: fail fast)."),
 ]
+RefreshOpt = Annotated[
+    bool,
+    typer.Option("--refresh/--no-refresh", help="Read the cluster into the state first (drift is then replaced)."),
+]
+EXPECT_NO_CHANGES_HELP = "Exit 3 when the preview has changes (a pipeline's check that the stack is converged)."
+
+COMMON = (
+    (Exit.OK, "done"),
+    (Exit.ERROR, "the engine failed"),
+    (Exit.REFUSED, "bad input, or refused by the guardrails"),
+)
+LOCK = ((Exit.LOCKED, "another update holds the stack's lock"),)
 
 
-def _run(json_out: bool, action: Callable[[Engine], dict[str, Any]], make: Callable[[], Engine]) -> dict[str, Any]:
-    try:
-        eng = make()
-        if not json_out:
-            eng.on_output = lambda line: print(line, file=sys.stderr)
-        return action(eng)
-    except StackLocked as err:
-        typer.echo(f"meshstack: {err}", err=True)
-        raise typer.Exit(LOCKED) from None
-    except (ConfigError, EngineError, FileNotFoundError) as err:
-        typer.echo(f"meshstack: {err}", err=True)
-        raise typer.Exit(2) from None
-    except auto.errors.CommandError as err:
-        typer.echo(f"meshstack: the engine failed:\n{err}", err=True)
-        raise typer.Exit(1) from None
+def _engine(target: StackTarget, json_out: bool) -> Engine:
+    eng = target.engine()
+    if not json_out:
+        eng.on_output = lambda line: print(line, file=sys.stderr)
+    return eng
 
 
-def _emit(json_out: bool, info: dict[str, Any]) -> None:
-    if json_out:
-        typer.echo(json.dumps(info, sort_keys=True))
-    else:
-        typer.echo(" ".join(f"{k}={v}" for k, v in info.items()))
-
-
-def _counts(summary: Any) -> dict[str, int]:
-    return {str(getattr(k, "value", k)): v for k, v in (summary or {}).items() if v}
-
-
-def up(stack: StackOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt = None, stack_file: StackFileOpt = None,
-       state: StateOpt = DEFAULT_STATE, backend: BackendOpt = None, secrets_provider: SecretsOpt = "passphrase",
-       wait_lock: WaitLockOpt = 0, refresh: Annotated[bool, typer.Option("--refresh")] = False,
+@stack_options
+def up(target: StackTarget, wait_lock: WaitLockOpt = 0, refresh: RefreshOpt = False,
        checkpoints: CheckpointsOpt = None, json_out: JsonOpt = False) -> None:  # fmt: skip
     """Update the stack (`pulumi up`): fails fast on a locked stack unless --wait-lock."""
-
-    def action(eng: Engine) -> dict[str, Any]:
+    with guarded(json_out):
+        eng = _engine(target, json_out)
         if checkpoints is not None:
             eng.checkpoints = checkpoints
         result = eng.up(refresh=refresh, wait_lock=wait_lock)
-        return {"stack": stack, "changes": _counts(result.summary.resource_changes), "update": result.summary.version}
-
-    _emit(
-        json_out,
-        _run(json_out, action, lambda: engine(stack, kubeconfig, charts, state, stack_file, backend, secrets_provider)),
-    )
+        info = {"stack": target.stack, "changes": change_counts(result.summary.resource_changes)}
+    emit(json_out, {**info, "update": result.summary.version})
 
 
-def preview(stack: StackOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt = None, stack_file: StackFileOpt = None,
-            state: StateOpt = DEFAULT_STATE, backend: BackendOpt = None, secrets_provider: SecretsOpt = "passphrase",
-            expect_no_changes: Annotated[bool, typer.Option("--expect-no-changes")] = False,
+up.__doc__ = f"{up.__doc__}\n\n{exit_codes(*COMMON, *LOCK)}"
+
+
+@stack_options
+def preview(target: StackTarget,
+            expect_no_changes: Annotated[bool, typer.Option("--expect-no-changes/--allow-changes",
+                                                            help=EXPECT_NO_CHANGES_HELP)] = False,
             json_out: JsonOpt = False) -> None:  # fmt: skip
     """What an update would change, resource by resource (the policy pack runs on it too)."""
-
-    def action(eng: Engine) -> dict[str, Any]:
+    with guarded(json_out):
         events: list[auto.EngineEvent] = []
-        result = eng.preview(on_event=events.append)
-        changes = {k: v for k, v in _counts(result.change_summary).items() if k != "same"}
-        return {"stack": stack, "changes": changes, "steps": changed_resources(events)}
-
-    info = _run(
-        json_out, action, lambda: engine(stack, kubeconfig, charts, state, stack_file, backend, secrets_provider)
-    )
-    _emit(json_out, info)
+        result = _engine(target, json_out).preview(on_event=events.append)
+        info = {
+            "stack": target.stack,
+            "changes": change_counts(result.change_summary),
+            "steps": changed_resources(events),
+        }
+    emit(json_out, info)
     if expect_no_changes and info["changes"]:
-        raise typer.Exit(CHANGES)
+        raise typer.Exit(Exit.CHANGES)
 
 
-def refresh(stack: StackOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt = None, stack_file: StackFileOpt = None,
-            state: StateOpt = DEFAULT_STATE, backend: BackendOpt = None, secrets_provider: SecretsOpt = "passphrase",
-            preview_only: Annotated[bool, typer.Option("--preview-only", help="Report drift; change nothing.")] = False,
+preview.__doc__ = f"{preview.__doc__}\n\n{exit_codes(*COMMON, (Exit.CHANGES, 'changes, with --expect-no-changes'))}"
+
+
+@stack_options
+def refresh(target: StackTarget,
+            preview_only: Annotated[bool, typer.Option("--preview-only/--apply",
+                                                       help="Report drift and change nothing (default: adopt it).")] = False,
             json_out: JsonOpt = False) -> None:  # fmt: skip
-    """Drift: what differs between the stack's state and its cluster (`--preview-only`), or adopt it."""
-
-    def action(eng: Engine) -> dict[str, Any]:
+    """Drift: what differs between the stack's state and its cluster (--preview-only), or adopt it."""
+    info: dict[str, Any]
+    with guarded(json_out):
+        eng = _engine(target, json_out)
         if preview_only:  # what a refresh would bring in and the stack would then change back
-            return {"stack": stack, "drift": eng.drift()}
-        events: list[auto.EngineEvent] = []
-        eng.stack().refresh(on_event=events.append, color="never", on_output=eng.on_output)
-        return {"stack": stack, "refreshed": len([e for e in events if e.res_outputs_event is not None])}
-
-    info = _run(
-        json_out, action, lambda: engine(stack, kubeconfig, charts, state, stack_file, backend, secrets_provider)
-    )
-    _emit(json_out, info)
+            info = {"stack": target.stack, "drift": eng.drift()}
+        else:
+            events: list[auto.EngineEvent] = []
+            eng.stack().refresh(on_event=events.append, color="never", on_output=eng.on_output)
+            info = {"stack": target.stack, "refreshed": len([e for e in events if e.res_outputs_event is not None])}
+    emit(json_out, info)
     if preview_only and info["drift"]:
-        raise typer.Exit(CHANGES)
+        raise typer.Exit(Exit.CHANGES)
 
 
-def recover(stack: StackOpt, kubeconfig: KubeconfigOpt = None, charts: ChartsOpt = None, stack_file: StackFileOpt = None,
-            state: StateOpt = DEFAULT_STATE, backend: BackendOpt = None, secrets_provider: SecretsOpt = "passphrase",
+refresh.__doc__ = f"{refresh.__doc__}\n\n{exit_codes(*COMMON, (Exit.CHANGES, 'drift, with --preview-only'), *LOCK)}"
+
+
+@stack_options
+def recover(target: StackTarget,
             converge: Annotated[bool, typer.Option("--converge/--no-converge", help="Update the stack afterwards.")] = True,
             json_out: JsonOpt = False) -> None:  # fmt: skip
     """After a job was killed mid-update (and only then): release its lock, clear its pending
     creates, and update the stack, taking back the objects the dead job half-created."""
+    with guarded(json_out):
+        info = {"stack": target.stack, **_engine(target, json_out).recover(converge=converge)}
+    emit(json_out, info)
 
-    def action(eng: Engine) -> dict[str, Any]:
-        return {"stack": stack, **eng.recover(converge=converge)}
 
-    _emit(
-        json_out,
-        _run(json_out, action, lambda: engine(stack, kubeconfig, charts, state, stack_file, backend, secrets_provider)),
-    )
+recover.__doc__ = f"{recover.__doc__}\n\n{exit_codes(*COMMON)}"
+
+
+@stack_options
+def destroy(target: StackTarget,
+            yes: Annotated[bool, typer.Option("--yes/--no-yes", help="Destroy without asking (required off a terminal).")] = False,
+            json_out: JsonOpt = False) -> None:  # fmt: skip
+    """Delete every resource of the stack (prod keeps what it protects and retains)."""
+    if not yes and not (sys.stdin.isatty() and typer.confirm(f"destroy every resource of {target.stack}?")):
+        raise fail(json_out, Exit.REFUSED, f"refusing to destroy {target.stack} without --yes")
+    with guarded(json_out):
+        result = _engine(target, json_out).destroy()
+        info = {"stack": target.stack, "changes": change_counts(result.summary.resource_changes)}
+    emit(json_out, info)
+
+
+destroy.__doc__ = f"{destroy.__doc__}\n\n{exit_codes(*COMMON, *LOCK)}"

@@ -31,7 +31,7 @@ from meshstack.model.policy.route import Destination, HttpRoute
 from meshstack.model.probe import Probe
 from meshstack.model.release import RELEASE
 from meshstack.model.resources import Resources
-from meshstack.model.rollout.rollout import Rollout
+from meshstack.model.rollout.policy import Rollout
 from meshstack.model.rollout.state import RolloutState
 from meshstack.model.tls import TlsMode
 from meshstack.model.workload import DEFAULT_RESOURCES, MountPath, PodSecurity

@@ -28,10 +28,10 @@ from functools import cache
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
-from pydantic._internal._model_construction import ModelMetaclass
 from pydantic.alias_generators import to_camel, to_snake
 from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
+from meshstack._sdk.pydantic_models import ModelMetaclass
 from meshstack.errors import KEY_PATTERNS, ConfigError, Loc, fail, from_validation_error
 
 #: How error paths are written: ``config`` (camelCase keys, ``a.b[0].c``) or ``python``

@@ -24,7 +24,7 @@ from meshstack.model.mesh import MeshConfig
 from meshstack.model.namespace import WorkloadNamespace
 from meshstack.model.platform import PlatformSpec
 from meshstack.model.promotion import Promotion
-from meshstack.model.rollout.rollout import analysis_problems
+from meshstack.model.rollout.policy import analysis_problems
 from meshstack.model.secrets import SecretsConfig
 
 

@@ -1,7 +1,7 @@
 """Generate docs/config.md — the reference of every ``meshstack:*`` stack config key — from the
 typed model and the environment defaults, so the docs cannot drift from the code.
 
-    python -m meshstack.tools.config_docs > docs/config.md      (make docs)
+    meshstack config-reference > docs/config.md      (make docs)
 """
 
 from __future__ import annotations
@@ -104,7 +104,3 @@ def render() -> str:
     ]
     lines += ["| " + " | ".join(row) + " |" for row in rows()]
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    print(render(), end="")

@@ -30,9 +30,8 @@ from meshstack.errors import ConfigError
 from meshstack.model.promotion import Promotion
 from meshstack.stacks import release as releases
 from meshstack.stacks.config import PREFIX, load_stack_spec
-from meshstack.stacks.stack_file import read_config
+from meshstack.stacks.stack_file import read_config, update_config
 from meshstack.tools.engine import Engine, changed_resources
-from meshstack.tools.stack_file_edit import update_stack_file
 
 
 class PromoteOutcome(IntEnum):
@@ -133,7 +132,7 @@ def promote(
     report.promotion = config[f"{PREFIX}promotion"]
     with tempfile.TemporaryDirectory(prefix="meshstack-promote-") as tmp:
         promoted_file = Path(tmp) / target_file.name
-        update_stack_file(target_file, config, out=promoted_file)
+        update_config(target_file, config, out=promoted_file)
         committed_file = target.stack_file
         try:
             _preview_and_update(
@@ -148,7 +147,7 @@ def promote(
         finally:
             target.stack_file = committed_file
         if report.applied is not None and write:
-            update_stack_file(target_file, config)
+            update_config(target_file, config)
             report.stack_file = str(target_file)
     report.seconds["total"] = time.perf_counter() - started
     return report
@@ -208,16 +207,3 @@ def describe(stack_file: Path) -> str:
         return f"{stack_file.name} (no promotion recorded)"
     commit = recorded.get("commit") or "unknown commit"
     return f"release of {recorded.get('source')} update #{recorded.get('update')} ({commit}, {recorded.get('digest')})"
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse  # noqa: PLC0415 - only for this helper of `make promotion-commit`
-
-    parser = argparse.ArgumentParser(prog="python -m meshstack.tools.promote")
-    parser.add_argument("--describe", type=Path, required=True, help="a stack file with meshstack:promotion")
-    print(describe(parser.parse_args(argv).describe))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

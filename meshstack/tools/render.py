@@ -1,7 +1,7 @@
 """Offline render: evaluate the real program of a stack under Pulumi mocks and write what it
 would create — no cluster, no pulumi CLI.
 
-    python -m meshstack.tools.render --stack dev --out out/dev
+    meshstack render --stack dev --out out/dev        (make render STACK=dev OUT=out/dev)
 
 Writes, in ``--out``:
 
@@ -18,18 +18,13 @@ plaintext. Bad config exits with status 2 and the list of problems.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pulumi.errors import RunError
 
-from meshstack.errors import ConfigError
-from meshstack.stacks.program import main as program
-from meshstack.testing import Recording, Registered, redact, run_stack_file
+from meshstack.tools.recording import Recording, Registered, redact
 
 
 class _Dumper(yaml.SafeDumper):
@@ -110,27 +105,3 @@ def write_render(rec: Recording, out: Path) -> dict[str, int]:
     lines += [f"{n:4d}  {k}" for k, n in sorted(counts.items())]
     (out / "summary.txt").write_text("\n".join(lines) + "\n")
     return dict(counts)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make render", description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
-    parser.add_argument("--out", required=True, type=Path, help="directory to write the manifests into")
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project directory (Pulumi.<stack>.yaml)")
-    args = parser.parse_args(argv)
-    try:
-        rec = run_stack_file(args.stack, args.root, program)
-    except FileNotFoundError as err:
-        print(f"render: {err}", file=sys.stderr)
-        return 2
-    except (RunError, ConfigError) as err:
-        print(f"render: stack {args.stack!r} has bad config:\n{err}", file=sys.stderr)
-        return 2
-    write_render(rec, args.out)
-    print((args.out / "summary.txt").read_text(), end="")
-    print(f"wrote {args.out}/manifests.yaml, charts.yaml, resources.yaml")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

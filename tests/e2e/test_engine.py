@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
-from meshstack.tools.engine import Engine, scratch_dir
+from meshstack.tools.engine import Engine
+from meshstack.tools.engine.environment import scratch_dir
 from tests.e2e.conftest import Cluster
 
 pytestmark = pytest.mark.e2e

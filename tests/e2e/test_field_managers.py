@@ -1,5 +1,5 @@
 """A killed job's server-side apply field manager, on a real kube-apiserver: the conflict it
-causes, and :func:`meshstack.tools.field_managers.release` removing it (what ``recover`` does)."""
+causes, and :func:`meshstack.tools.engine.field_managers.release` removing it (what ``recover`` does)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import yaml
 from kubernetes import config as kube_config
 
-from meshstack.tools import field_managers
+from meshstack.tools.engine import field_managers
 from tests.e2e.conftest import Cluster
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ one added duplicate (a server on a port already served), one deep nesting (900 o
 or one YAML structure error (syntax, a list at the root, ``config:`` as a list or string,
 non-string keys, duplicate keys). Each is run exactly the way the program reads a stack file
 (:func:`run_mutation`: the text in a temporary project directory →
-``meshstack.testing.run_stack_file`` → ``read_stack_config``/``encode_config`` → the program →
+``meshstack.testing.run_stack_file`` → ``stack_config``/``flat_config`` → the program →
 ``load_stack_spec``) and classified:
 
 * **accepted** — the program registered its resources; its Kubernetes objects then go through
@@ -541,7 +541,7 @@ class Result:
     outcome: Outcome
     #: The error text (rejected, crashed) or empty.
     detail: str = ""
-    #: For a crash: what kind (``AttributeError at meshstack/testing.py:read_stack_config``).
+    #: For a crash: what kind (``AttributeError at meshstack/tools/recording.py:stack_config``).
     crash_class: str = ""
     manifests: list[dict[str, Any]] = field(default_factory=list)
 

@@ -17,10 +17,10 @@ import pytest
 import yaml
 
 from meshstack.tools.engine import ROOT, Engine
-from meshstack.tools.events import Event
-from meshstack.tools.prometheus import Prometheus
-from meshstack.tools.rollout import Outcome, Runner
-from meshstack.tools.rollout_stack import EngineStack
+from meshstack.tools.runner.engine_stack import EngineStack
+from meshstack.tools.runner.events import Event
+from meshstack.tools.runner.machine import Outcome, Runner
+from meshstack.tools.runner.prometheus import Prometheus
 from tests.e2e.conftest import Cluster
 from tests.processes import kill_job
 from tests.rollout.telemetry import Behaviour, Exporter, PrometheusServer

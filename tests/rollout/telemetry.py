@@ -20,7 +20,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
 from meshstack.tools.engine import bootstrap_env
-from meshstack.tools.prometheus import Prometheus
+from meshstack.tools.runner.prometheus import Prometheus
 
 LABELS = ("reporter", "destination_workload_namespace", "destination_workload", "destination_app", "response_code")
 BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)

@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from meshstack.tools.rollout import Outcome
+from meshstack.tools.runner.machine import Outcome
 from tests.processes import communicate, read_until
 from tests.rollout.conftest import RolloutStack, events_of
 

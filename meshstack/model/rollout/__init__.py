@@ -2,7 +2,7 @@
 
 from meshstack.model.rollout.analysis import Analysis, NoData
 from meshstack.model.rollout.metric import BuiltinMetric, Metric
-from meshstack.model.rollout.rollout import ABStep, AfterPromotion, MirrorStep, Rollout, Strategy
+from meshstack.model.rollout.policy import ABStep, AfterPromotion, MirrorStep, Rollout, Strategy
 from meshstack.model.rollout.state import Phase, RolloutState
 from meshstack.model.rollout.step import Step, StepKind
 

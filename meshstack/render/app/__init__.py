@@ -24,7 +24,7 @@ from meshstack.model.app import AppSpec
 from meshstack.model.apps import AppsConfig, RenderTarget, target_problems
 from meshstack.model.base import python_path
 from meshstack.model.refs import GatewayKind, GatewayRef, MeshRef
-from meshstack.model.rollout.rollout import Rollout, analysis_problems
+from meshstack.model.rollout.policy import Rollout, analysis_problems
 from meshstack.model.rollout.state import RolloutState
 from meshstack.render import gateway_api, istio_networking, istio_security, network_policies, workload
 from meshstack.render.kube import Manifest

@@ -1,4 +1,4 @@
-"""meshstack's program sets the cyclic collector for a graph that only grows (meshstack.stacks.collector):
+"""meshstack's program sets the cyclic collector for a graph that only grows (meshstack.stacks.gc_thresholds):
 far fewer collections during an evaluation, and only in the program's own process."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from benchmarks.generate import stack_config
-from meshstack.stacks import collector
+from meshstack.stacks import gc_thresholds
 from meshstack.stacks.program import main
 from meshstack.testing import run
 
@@ -39,8 +39,8 @@ def evaluate(program: Any) -> None:
 def test_install_sets_the_thresholds_and_returns_the_previous_ones() -> None:
     before = gc.get_threshold()
     try:
-        assert collector.install() == before
-        assert gc.get_threshold() == collector.THRESHOLDS
+        assert gc_thresholds.install() == before
+        assert gc.get_threshold() == gc_thresholds.THRESHOLDS
     finally:
         gc.set_threshold(*before)
 
@@ -73,6 +73,6 @@ def test_the_program_collects_far_less_often(collections: list[int]) -> None:
         assert gc.get_threshold() == default
     finally:
         gc.set_threshold(*before)
-    assert seen[-1] == collector.THRESHOLDS
+    assert seen[-1] == gc_thresholds.THRESHOLDS
     assert with_defaults > 50, with_defaults
     assert tuned * 10 < with_defaults, (tuned, with_defaults)

@@ -1,4 +1,4 @@
-"""components/stack_traces.py: the SDK's per-resource stack trace, cheaper and the same message."""
+"""meshstack._sdk.stack_traces: the SDK's per-resource stack trace, cheaper and the same message."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime.proto import source_pb2
 
-from meshstack.components import stack_traces
+from meshstack._sdk import stack_traces
 from tests.harness import run_stack
 
 
@@ -41,7 +41,7 @@ def test_the_same_frames_and_positions_as_the_sdk() -> None:
     assert ours == sdk
     trace = component_helper().traces[1]
     # Innermost first: the generator, then the helper, then this test.
-    assert trace.frames[0].pc.uri.endswith("/tests/test_stack_traces.py")
+    assert trace.frames[0].pc.uri.endswith("/tests/sdk/test_stack_traces.py")
     assert trace.frames[0].pc.line == component_helper.__code__.co_firstlineno + 1
     assert len(trace.frames) > 3
 

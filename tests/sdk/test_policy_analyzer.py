@@ -1,6 +1,7 @@
-"""The policy pack's adapter (policy/__main__.py): what the engine hands the pack, behind
-pulumi_policy's unknown-checking proxies, reaches the guardrails as the plain data they were
-tested on, converted only where a rule reads it."""
+"""meshstack._sdk.policy_analyzer against pulumi_policy itself: what the engine hands the pack
+(policy/__main__.py), behind pulumi_policy's unknown-checking proxies, reaches the guardrails as
+the plain data they were tested on, converted only where a rule reads it, and pulumi_policy's own
+servicer answers the same with the patch as without it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from pulumi_policy import proxy
 
+from meshstack._sdk.policy_analyzer import FastAnalyzer, LazyProps
 from meshstack.guardrails import RULES, UNKNOWN, Resource, ResourceRule
 from tests.harness import run_stack
 
@@ -25,13 +27,13 @@ def pack() -> ModuleType:
     return module
 
 
-def test_lazy_props_convert_a_key_when_read_unknowns_included(pack: ModuleType) -> None:
+def test_lazy_props_convert_a_key_when_read_unknowns_included() -> None:
     raw = {
         "kind": "VirtualService",
         "metadata": {"name": "reviews", "labels": {"app": proxy.UNKNOWN_STRING_VALUE}},
         "spec": {"http": [{"route": [{"weight": 90}]}]},
     }
-    props = pack.LazyProps(proxy.unknown_checking_proxy(copy.deepcopy(raw)))
+    props = LazyProps(proxy.unknown_checking_proxy(copy.deepcopy(raw)), UNKNOWN)
     assert sorted(props) == ["kind", "metadata", "spec"] and len(props) == 3
     assert props["metadata"] == {"name": "reviews", "labels": {"app": UNKNOWN}}
     assert props.get("status") is None
@@ -44,7 +46,7 @@ def test_every_rule_finds_the_same_through_the_pack_as_on_plain_data(pack: Modul
     rec = run_stack("dev")
     plain = [Resource(r.urn, r.type, copy.deepcopy(r.inputs), r.parent) for r in rec.resources]
     lazy = [
-        Resource(r.urn, r.type, pack.LazyProps(proxy.unknown_checking_proxy(copy.deepcopy(r.inputs))), r.parent)
+        Resource(r.urn, r.type, LazyProps(proxy.unknown_checking_proxy(copy.deepcopy(r.inputs)), UNKNOWN), r.parent)
         for r in rec.resources
     ]
     found = 0
@@ -140,7 +142,7 @@ def test_fast_analyzer_answers_as_pulumi_policy_does_converting_each_message_onc
         monkeypatch.setattr(servicer_module, name, getattr(servicer_module, name))
     for name in ("Analyze", "AnalyzeStack", "Remediate", "_configure_runtime_settings"):
         monkeypatch.setattr(cls, name, getattr(cls, name))
-    fast = pack.FastAnalyzer()
+    fast = FastAnalyzer()
     fast.install()
     fast_analyzed, fast_remediated, fast_stacked = answers()
     assert fast_analyzed == analyzed and fast_stacked == stacked

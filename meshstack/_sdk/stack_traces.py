@@ -11,10 +11,12 @@ the program's entry and the resource. At 300 services it was 2.6 s of a 24 s pro
 :func:`stack_trace` returns the same ``StackTrace`` message: the same frames (those outside the
 third ``__init__`` frame from the top, innermost first) and the same source positions, from a
 frame walk without source lines, a URI cached per file and a frame message cached per line.
-``tests/test_stack_traces.py`` checks it against the SDK's own function.
+``tests/sdk/test_stack_traces.py`` checks it against the SDK's own function.
 
 meshstack's program installs it (:func:`install`); a program composing meshstack's components may
-call :func:`install` itself. docs/benchmarks.md has the upstream report.
+call :func:`install` itself (``meshstack.stacks.program.tune_runtime``). Touches
+``pulumi.runtime.resource._get_stack_trace``; checked against the releases
+:data:`meshstack._sdk.CONTRACTS` names; docs/benchmarks.md has the upstream report.
 """
 
 from __future__ import annotations

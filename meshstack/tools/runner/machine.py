@@ -27,12 +27,12 @@ from typing import Any, Protocol
 
 from meshstack.model.base import duration_seconds
 from meshstack.model.rollout.analysis import NoData
-from meshstack.model.rollout.rollout import Rollout
+from meshstack.model.rollout.policy import Rollout
 from meshstack.model.rollout.state import Phase, RolloutState
 from meshstack.model.rollout.step import StepKind
-from meshstack.render.rollout.promql import metric_query, request_count
-from meshstack.tools.events import Event, Sink
-from meshstack.tools.prometheus import Prometheus, PrometheusError
+from meshstack.render.promql import metric_query, request_count
+from meshstack.tools.runner.events import Event, Sink
+from meshstack.tools.runner.prometheus import Prometheus, PrometheusError
 
 
 class Outcome(IntEnum):
@@ -55,7 +55,7 @@ class Applied:
 
 
 class StackDriver(Protocol):
-    """What the runner needs from a stack (:class:`meshstack.tools.rollout_stack.EngineStack` provides it)."""
+    """What the runner needs from a stack (:class:`meshstack.tools.runner.engine_stack.EngineStack` provides it)."""
 
     @property
     def name(self) -> str: ...

@@ -20,7 +20,7 @@ How Flagger works, and what the mapping makes of it:
 * **Metrics.** The first ``request-success-rate`` builtin becomes Flagger's builtin of that name (the
   same PromQL: the share of non-5xx answers as the canary's sidecar reports them, compared as a
   float). Every other metric is a MetricTemplate carrying the PromQL of meshstack's own runner
-  (:mod:`meshstack.render.rollout.promql`): Flagger's builtin ``request-duration`` truncates the
+  (:mod:`meshstack.render.promql`): Flagger's builtin ``request-duration`` truncates the
   measured p99 to whole milliseconds, which would pass 500.7ms against a 500ms bound. ``minRequests``
   becomes a ``min-requests`` check on the canary's request count, which is ``onNoData: fail`` to the
   letter; Flagger cannot hold or pass instead.
@@ -53,12 +53,12 @@ from meshstack.model.base import duration_seconds
 from meshstack.model.policy.match import Match
 from meshstack.model.rollout.analysis import NoData
 from meshstack.model.rollout.metric import BuiltinMetric, Metric
-from meshstack.model.rollout.rollout import AfterPromotion, Rollout
+from meshstack.model.rollout.policy import AfterPromotion, Rollout
 from meshstack.model.rollout.step import StepKind
 from meshstack.render.addons import prometheus
 from meshstack.render.istio_networking import traffic_policy
 from meshstack.render.kube import Manifest, meta
-from meshstack.render.rollout.promql import metric_query, request_count
+from meshstack.render.promql import metric_query, request_count
 
 __all__ = ["FLAGGER", "flagger_objects", "flagger_problems"]
 

@@ -16,13 +16,13 @@ from typing import Any
 
 from kubernetes import client, config
 
-from meshstack.model.rollout.rollout import Rollout
+from meshstack.model.rollout.policy import Rollout
 from meshstack.model.rollout.state import RolloutState
-from meshstack.stacks import rollouts
+from meshstack.stacks import rollout_positions
 from meshstack.stacks.program import step
 from meshstack.tools.engine import Engine
-from meshstack.tools.lease import REQUEST_TIMEOUT
-from meshstack.tools.rollout import Applied
+from meshstack.tools.runner.lease import REQUEST_TIMEOUT
+from meshstack.tools.runner.machine import Applied
 
 
 class NoRollout(ValueError):
@@ -59,11 +59,11 @@ class EngineStack:
         return self._outputs
 
     def recorded(self, app: str) -> RolloutState | None:
-        return rollouts.recorded_states(self.outputs()).get(app)
+        return rollout_positions.recorded_states(self.outputs()).get(app)
 
     def apply(self, app: str, state: RolloutState, *, route_only: bool) -> Applied:
-        urn = rollouts.route_urn(self.outputs(), app) if route_only else None
-        self.engine.set_overrides(**{rollouts.STATE_KEY: {app: state.to_config()}})
+        urn = rollout_positions.route_urn(self.outputs(), app) if route_only else None
+        self.engine.set_overrides(**{rollout_positions.STATE_KEY: {app: state.to_config()}})
         start = time.perf_counter()
         try:
             if urn is not None:
@@ -79,14 +79,14 @@ class EngineStack:
                 named = {str(getattr(op, "value", op)): n for op, n in (result.summary.resource_changes or {}).items()}
                 changes = {op: n for op, n in named.items() if op != "same" and n}
         finally:
-            self.engine.overrides.pop(rollouts.STATE_KEY, None)
+            self.engine.overrides.pop(rollout_positions.STATE_KEY, None)
         seconds = time.perf_counter() - start
         if urn is not None:
             self.step_seconds.append(seconds)
             # The program recorded exactly this state (the engine would have failed otherwise).
-            recorded = dict(self.outputs().get(rollouts.OUTPUT) or {})
+            recorded = dict(self.outputs().get(rollout_positions.OUTPUT) or {})
             recorded[app] = {**(recorded.get(app) or {}), "state": state.to_config()}
-            self._outputs = {**self.outputs(), rollouts.OUTPUT: recorded}
+            self._outputs = {**self.outputs(), rollout_positions.OUTPUT: recorded}
         self.changes.append(changes)
         return Applied(seconds, changes)
 

@@ -47,11 +47,11 @@ from meshstack.model.base import duration_seconds
 from meshstack.model.policy.match import Match
 from meshstack.model.rollout.analysis import NoData
 from meshstack.model.rollout.metric import Metric
-from meshstack.model.rollout.rollout import AfterPromotion, Rollout
+from meshstack.model.rollout.policy import AfterPromotion, Rollout
 from meshstack.model.rollout.step import Step, StepKind
 from meshstack.render.addons import prometheus
 from meshstack.render.kube import Manifest, meta
-from meshstack.render.rollout.promql import metric_query, request_count
+from meshstack.render.promql import metric_query, request_count
 
 __all__ = ["ARGO", "argo_objects", "argo_problems"]
 

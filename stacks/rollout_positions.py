@@ -14,7 +14,7 @@ from typing import Any
 
 from meshstack.errors import ConfigError
 from meshstack.model.base import from_wire
-from meshstack.model.rollout.rollout import Rollout
+from meshstack.model.rollout.policy import Rollout
 from meshstack.model.rollout.state import RolloutState
 from meshstack.model.stack import StackSpec
 
