@@ -20,9 +20,10 @@ preflight: ## Enough free disk for the test suite, or a clear error now (scripts
 venv: ## Create/refresh the virtualenv in .venv from requirements.txt
 	@scripts/venv.sh
 
-lint: venv ## ruff (lint + format check)
+lint: venv ## ruff (lint + format check) and the import-layer contract (.importlinter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: venv ## mypy (strict for the model, render and stacks code)
 	$(VENV)/bin/mypy

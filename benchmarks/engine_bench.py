@@ -36,9 +36,9 @@ import yaml
 from benchmarks.generate import ROLLOUT_SERVICE, stack_config
 from meshstack.model.rollout.state import Phase
 from meshstack.stacks.program import main as program
-from meshstack.testing import REDACTED, run
+from meshstack.testing import run
 from meshstack.tools.engine import ROOT, Engine, bootstrap_env
-from meshstack.tools.render import manifest_of
+from meshstack.tools.render import manifest_of, with_placeholder_secrets
 from meshstack.tools.runner.engine_stack import EngineStack
 
 CLUSTER = ROOT / "scripts" / "cluster.py"
@@ -48,25 +48,15 @@ def sh(cmd: list[str], timeout: float = 1800) -> str:
     return subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=timeout).stdout
 
 
-def _plain(value: Any) -> Any:
-    if value == REDACTED:
-        return "cmVkYWN0ZWQ="
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def render_all(n: int, charts: Path, helm: Path, out: Path) -> tuple[Path, Path]:
     """Every object of the stack as files: CRDs, then the rest."""
     config = stack_config(n)
     config["meshstack:mesh"] = {**config["meshstack:mesh"], "chartRepository": str(charts)}
     config["meshstack:secrets"] = {"generator": "builtin"}
     rec = run(program, config=config, stack="dev")
-    docs = [_plain(manifest_of(r)) for r in rec.kubernetes_objects]
+    docs = [with_placeholder_secrets(manifest_of(r)) for r in rec.kubernetes_objects]
     for chart in rec.helm_charts:
-        inputs = _plain(chart.inputs)
+        inputs = with_placeholder_secrets(chart.inputs)
         values = out / f"{chart.name}.values.yaml"
         values.write_text(yaml.safe_dump(inputs.get("values") or {}))
         rendered = sh(

@@ -1,9 +1,10 @@
 """MeshApp: one service of the mesh — workloads → DestinationRules → routes → security policies.
 
 ``MeshApp`` validates and renders itself: the app's own rules (checked when the
-:class:`~meshstack.model.app.AppSpec` was built), what the render target can express, and what the
-mesh can serve (an exposed app needs an ingress), all before it registers anything. Errors name
-Python attribute paths below ``app`` (``app.routes[0].to``).
+:class:`~meshstack.model.app.AppSpec` was built), then the rules with context
+(:func:`meshstack.model.checks.app_problems`: what the render target can express, prod's rules,
+what the mesh can serve), all before it registers anything. Errors name Python attribute paths
+below ``app`` (``app.routes[0].to``).
 
 Apply order is explicit (children do not inherit a parent's ``depends_on``) and holds only the
 edges safety needs: everything waits for the mesh (:attr:`MeshReference.ready`: CRDs, istiod) and
@@ -22,9 +23,12 @@ import pulumi
 
 from meshstack.components.k8s import kubernetes_object, object_key
 from meshstack.components.mesh_reference import MeshReference
+from meshstack.errors import ConfigError, Loc, Problem
+from meshstack.model import checks
 from meshstack.model.app import AppSpec
-from meshstack.model.apps import RenderTarget
+from meshstack.model.base import python_path
 from meshstack.model.rollout.state import RolloutState
+from meshstack.model.target import RenderTarget
 from meshstack.render.app import AppManifests, plan_app
 
 
@@ -68,15 +72,10 @@ class MeshApp(pulumi.ComponentResource):
     resources: dict[str, list[pulumi.CustomResource]]
 
     def __init__(self, name: str, args: MeshAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        plan = plan_app(
-            name,
-            args.app,
-            args.namespace,
-            args.mesh.ref,
-            args.target,
-            images=frozenset(args.images),
-            state=args.rollout_state,
-        )
+        mesh = checks.MeshContext.of(args.mesh.ref)
+        if problems := checks.app_problems(name, args.app, args.target, mesh, supplied_images=frozenset(args.images)):
+            raise ConfigError(Problem(_python("app", loc), message) for loc, message in problems)
+        plan = plan_app(name, args.app, args.namespace, args.mesh.ref, args.target, state=args.rollout_state)
         super().__init__("meshstack:apps:MeshApp", name, None, args.mesh.options(opts))
         extra: list[pulumi.CustomResource] = []
         if plan.own_gateway is not None:
@@ -158,3 +157,9 @@ def _apply_inputs(manifests: AppManifests, args: MeshAppArgs) -> None:
             key = "hosts" if m["kind"] == "VirtualService" else "hostnames"
             spec: dict[str, Any] = m["spec"]
             spec[key] = args.hosts
+
+
+def _python(head: str, loc: Loc) -> str:
+    """A path below the app as a Python user wrote it (``app.routes[0].to``)."""
+    text = python_path(AppSpec, list(loc))
+    return head + ("" if not text else text if text.startswith("[") else "." + text)

@@ -3,7 +3,8 @@ PeerAuthentication, a Gateway when the apps must bring their own, and a :class:`
 
 The section is validated as a whole (:class:`~meshstack.model.apps.AppsConfig`: one app per
 ServiceAccount, the namespace's mTLS vs an app's client TLS, the render target) and against the
-mesh (exposed apps need an ingress), then rendered once, before anything is registered.
+mesh (:func:`meshstack.model.checks.section_problems`: prod's rules, an ingress for exposed apps,
+the analysis against Prometheus), then rendered once, before anything is registered.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from meshstack.components.app import MeshApp, MeshAppArgs
 from meshstack.components.k8s import kubernetes_object, object_key
 from meshstack.components.mesh_reference import MeshReference
 from meshstack.errors import ConfigError, Problem
-from meshstack.model import prod
+from meshstack.model import checks
 from meshstack.model.app import AppSpec
-from meshstack.model.apps import AppsConfig, RenderTarget
+from meshstack.model.apps import AppsConfig
 from meshstack.model.base import python_path
 from meshstack.model.policy.peer_authentication import PeerAuthentication
 from meshstack.model.rollout.state import RolloutState
-from meshstack.render.app import can_expose, render_apps
+from meshstack.model.target import RenderTarget
+from meshstack.render.app import render_apps
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,16 +83,10 @@ class MeshApps(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MeshAppsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         config = args.config()
-        if args.mesh.environment == "prod" and (problems := prod.apps_problems(config)):
+        mesh = checks.MeshContext.of(args.mesh.ref)
+        problems = checks.section_problems(config.apps, config.target, config.peer_authentication, mesh)
+        if problems := config.located(problems):
             raise ConfigError(Problem(python_path(AppsConfig, list(loc)), m) for loc, m in problems)
-        if config.exposed and not can_expose(config, args.mesh.ref):
-            raise ConfigError(
-                Problem(
-                    python_path(AppsConfig, ["services", n, "expose"]),
-                    "the mesh has no ingress gateway to expose the app through",
-                )
-                for n in config.exposed
-            )
         rendered = render_apps(config, args.mesh.ref, args.rollout_states)
         super().__init__("meshstack:apps:MeshApps", name, None, args.mesh.options(opts))
         child = pulumi.ResourceOptions(parent=self)

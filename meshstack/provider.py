@@ -23,10 +23,10 @@ from meshstack.components.platform import MeshPlatform as _LibraryMeshPlatform
 from meshstack.components.platform import MeshPlatformArgs as _LibraryMeshPlatformArgs
 from meshstack.errors import ConfigError
 from meshstack.model.app import AppSpec
-from meshstack.model.apps import RenderTarget
 from meshstack.model.base import from_wire
 from meshstack.model.platform import PlatformSpec
 from meshstack.model.refs import GatewayKind, GatewayRef, MeshRef
+from meshstack.model.target import RenderTarget
 
 PACKAGE = "meshstack"
 

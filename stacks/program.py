@@ -28,6 +28,16 @@ if TYPE_CHECKING:
     from meshstack.components.platform import MeshPlatform
 
 
+class StackConfigRefused(pulumi.RunError):
+    """The stack's config is invalid: the program stops before registering anything. The engine
+    shows the message (every problem, with its ``meshstack:`` path); a caller in this process (the
+    offline render) also has :attr:`problems`."""
+
+    def __init__(self, err: ConfigError) -> None:
+        self.error = ConfigError(err.problems, PREFIX)
+        super().__init__(str(self.error))
+
+
 def read_spec() -> tuple[StackSpec, dict[str, RolloutState], dict[str, Any]]:
     """The validated stack spec, the runner's rollout states for this update, and the raw config
     values; bad config stops the program before any resource is registered."""
@@ -36,7 +46,7 @@ def read_spec() -> tuple[StackSpec, dict[str, RolloutState], dict[str, Any]]:
         explicit = rollout_positions.parse_states(values.pop(rollout_positions.STATE_KEY, None))
         return load_stack_spec(values), explicit, values
     except ConfigError as err:
-        raise pulumi.RunError(str(ConfigError(err.problems, PREFIX))) from None
+        raise StackConfigRefused(err) from None
 
 
 def previous_outputs() -> tuple[dict[str, Any], bool]:
@@ -68,7 +78,7 @@ def _provider(spec: StackSpec) -> k8s.Provider:
         try:
             kubeconfig = eks.kubeconfig(spec.kubernetes.eks)
         except ConfigError as err:
-            raise pulumi.RunError(str(ConfigError(err.problems, PREFIX))) from None
+            raise StackConfigRefused(err) from None
     return k8s.Provider(
         "k8s",
         kubeconfig=kubeconfig,

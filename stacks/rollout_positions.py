@@ -63,12 +63,6 @@ def current_states(
     return out
 
 
-def weights_at(rollout: Rollout, state: RolloutState) -> dict[str, int]:
-    """Each version's share of the catch-all route at ``state``."""
-    route = rollout.routes_at(state)[-1]
-    return dict(route.weighted)
-
-
 def route_urn(outputs: Mapping[str, Any], app: str) -> str | None:
     """The URN of ``app``'s route as the stack recorded it (what a rollout step targets)."""
     entry = (outputs.get(OUTPUT) or {}).get(app) if isinstance(outputs.get(OUTPUT), Mapping) else None
@@ -91,7 +85,7 @@ def record(
             "canary": rollout.canary,
             "plan": [s.label for s in plan],
             "at": plan[state.step].label if 0 <= state.step < len(plan) else state.phase.value,
-            "weights": weights_at(rollout, state),
+            "weights": rollout.weights_at(state),
         }
         if route_urns and name in route_urns:
             out[name]["routeUrn"] = route_urns[name]

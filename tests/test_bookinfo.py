@@ -199,7 +199,7 @@ def test_weights_override_replaces_the_scenarios_route_for_that_service() -> Non
     [
         (
             {"reviews": {"v1": 70, "v2": 20}},
-            "meshstack:apps.bookinfo.weights.reviews: weights sum to 90; Istio routes need exactly 100",
+            "meshstack:apps.bookinfo.weights.reviews: Istio route weights must sum to 100, got 90",
         ),
         (
             {"reviews": {"v1": 50, "v4": 50}},

@@ -13,29 +13,17 @@ from typing import Any
 import pytest
 import yaml
 
-from meshstack.testing import REDACTED
 from meshstack.tools.engine import ROOT, bootstrap_env
-from meshstack.tools.render import manifest_of
+from meshstack.tools.render import manifest_of, with_placeholder_secrets
 from tests.harness import Recording
 
 #: Skips allowed anywhere, exactly these (so a new skip is a reviewed change to .checkov.yaml).
 SKIPPED = {"CKV_K8S_15", "CKV_K8S_40", "CKV_K8S_43"}
 
 
-def _plain(value: Any) -> Any:
-    """Secrets as a dummy value (Checkov reads structure, not contents)."""
-    if value == REDACTED:
-        return "cmVkYWN0ZWQ="
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 @pytest.fixture(scope="module")
 def report(prod: Recording, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    manifests = [_plain(manifest_of(r)) for r in prod.kubernetes_objects]
+    manifests = [with_placeholder_secrets(manifest_of(r)) for r in prod.kubernetes_objects]
     path = tmp_path_factory.mktemp("checkov") / "prod.yaml"
     path.write_text(yaml.safe_dump_all(manifests))
     checkov = Path(bootstrap_env()["PATH"].split(os.pathsep)[0]) / "checkov"

@@ -170,7 +170,7 @@ def test_minimal_profile_installs_no_gateways() -> None:
 def test_exposing_apps_without_an_ingress_fails_before_anything_is_registered() -> None:
     message, registered = config_error("dev", mesh={"profile": "minimal"})
     assert (
-        "  meshstack:apps.bookinfo.expose: productpage: this stack has no ingress gateway to expose the app through"
+        "  meshstack:apps.bookinfo.expose: productpage: the mesh has no ingress gateway to expose the app through"
         in message.splitlines()
     )
     assert registered == []

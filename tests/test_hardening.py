@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from meshstack.errors import ConfigError
+from meshstack.image_refs import image_is_pinned
 from meshstack.model import AppSpec, MeshConfig, Version
-from meshstack.model.prod import image_is_pinned
 from meshstack.stacks.config import collect, load_stack_spec
 from meshstack.stacks.stack_file import MAX_DEPTH, read_config
 from tests.harness import Recording, config_error, run_stack
@@ -232,14 +232,14 @@ def test_prod_refuses_unsafe_pods_and_unpinned_images() -> None:
 
 
 def test_the_same_rules_hold_for_an_app_joining_a_prod_mesh_in_python() -> None:
-    from meshstack.model.refs import MeshRef
-    from meshstack.render.app import plan_app
+    from meshstack.model.checks import MeshContext, app_problems
+    from meshstack.model.target import RenderTarget
 
     app = AppSpec(versions={"v1": Version(image="x/web:latest")})
-    plan_app("web", app, "shop", MeshRef(environment="dev"))  # dev: allowed
-    with pytest.raises(ConfigError) as exc:
-        plan_app("web", app, "shop", MeshRef(environment="prod"))
-    assert exc.value.paths == ['app.versions["v1"].image']
+    assert app_problems("web", app, RenderTarget.ISTIO, MeshContext(environment="dev")) == []  # dev: allowed
+    problems = app_problems("web", app, RenderTarget.ISTIO, MeshContext(environment="prod"))
+    assert [loc for loc, _ in problems] == [["versions", "v1", "image"]]
+    assert "prod pins images" in problems[0][1]
 
 
 def test_pod_security_restricted_needs_istio_cni() -> None:

@@ -9,6 +9,7 @@ import pytest
 from meshstack.errors import ConfigError
 from meshstack.model.apps import AppsConfig
 from meshstack.model.policy import HttpRoute, LoadBalancer, Match
+from meshstack.render import fields
 from meshstack.stacks.config import parse_apps
 
 V = {"image": "example/web:1"}
@@ -94,9 +95,11 @@ def test_retries_within_timeout_are_accepted() -> None:
 
 
 def test_factories() -> None:
-    assert Match.header("end-user", exact="jason").to_istio() == {"headers": {"end-user": {"exact": "jason"}}}
-    assert LoadBalancer.consistent_hash_header("x-user").to_istio() == {"consistentHash": {"httpHeaderName": "x-user"}}
-    assert LoadBalancer.round_robin().to_istio() == {"simple": "ROUND_ROBIN"}
+    assert fields.match(Match.header("end-user", exact="jason")) == {"headers": {"end-user": {"exact": "jason"}}}
+    assert fields.load_balancer(LoadBalancer.consistent_hash_header("x-user")) == {
+        "consistentHash": {"httpHeaderName": "x-user"}
+    }
+    assert fields.load_balancer(LoadBalancer.round_robin()) == {"simple": "ROUND_ROBIN"}
     assert HttpRoute.weighted_split({"v1": 80, "v2": 20}).splits_traffic
     cookie = Match.cookie("user", "jason")
     assert cookie.headers["cookie"].regex is not None

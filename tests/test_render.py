@@ -1,7 +1,8 @@
-"""The offline render (make render): real program under mocks → YAML a reviewer can read."""
+"""The offline render (``meshstack render``, make render): real program under mocks → YAML a reviewer can read."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,16 +11,25 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from meshstack.cli import app as cli
 from meshstack.testing import REDACTED, run
 from meshstack.tools import render
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    done = CliRunner().invoke(cli, list(args))
+    return done.exit_code, done.stdout, done.stderr
+
 
 CORE_GROUPS = ("v1", "apps/v1", "policy/v1", "rbac.authorization.k8s.io/v1", "autoscaling/v2", "batch/v1",
                "networking.k8s.io/v1", "admissionregistration.k8s.io/v1", "apiextensions.k8s.io/v1")  # fmt: skip
 
 
 def _render(stack: str, out: Path) -> dict[str, list[dict[str, Any]]]:
-    assert render.main(["--stack", stack, "--out", str(out)]) == 0
+    code, _, err = _cli("render", "--stack", stack, "--out", str(out))
+    assert code == 0, err
     return {
         name: [d for d in yaml.safe_load_all((out / f"{name}.yaml").read_text()) if d is not None]
         for name in ("manifests", "charts", "resources")
@@ -109,16 +119,21 @@ def test_secret_values_are_redacted_everywhere(tmp_path: Path) -> None:
     assert chart["values"] == REDACTED or chart["values"]["adminPassword"] == REDACTED
 
 
-def test_bad_config_exits_2_with_the_problems(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bad_config_exits_2_with_the_problems(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.broken.yaml").write_text("config:\n  meshstack:environment: staging\n")
-    assert render.main(["--stack", "broken", "--root", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err
+    code, _, err = _cli("render", "--stack", "broken", "--root", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert code == 2
     assert 'meshstack:environment: expected one of dev, prod, got "staging"' in err
     assert not (tmp_path / "out").exists()
+    # With --json: one object with the code, the message and the problems.
+    code, out, _ = _cli("render", "--stack", "broken", "--root", str(tmp_path), "--out", str(tmp_path / "o"), "--json")
+    error = json.loads(out)["error"]
+    assert code == 2 and error["code"] == 2
+    assert error["problems"] == [
+        {"path": "meshstack:environment", "message": 'expected one of dev, prod, got "staging"'}
+    ]
 
 
-def test_unknown_stack_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert render.main(["--stack", "nope", "--out", str(tmp_path)]) == 2
-    assert "no stack config Pulumi.nope.yaml" in capsys.readouterr().err
+def test_unknown_stack_exits_2(tmp_path: Path) -> None:
+    code, _, err = _cli("render", "--stack", "nope", "--out", str(tmp_path))
+    assert code == 2 and "no stack config Pulumi.nope.yaml" in err

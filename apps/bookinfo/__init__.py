@@ -28,6 +28,7 @@ from meshstack.model import (
     Resources,
     ServicePort,
     Version,
+    checks,
 )
 from meshstack.model.base import Model
 from meshstack.model.release import RELEASE
@@ -108,10 +109,8 @@ class BookinfoConfig(Model):
                     )
                 elif not 0 <= weight <= 100:
                     problems.append((f"weights.{svc}.{version}", f"expected a weight between 0 and 100, got {weight}"))
-            if split and sum(split.values()) != 100:
-                problems.append(
-                    (f"weights.{svc}", f"weights sum to {sum(split.values())}; Istio routes need exactly 100")
-                )
+            if split:
+                problems += [(f"weights.{svc}", message) for message in checks.split_problems(split.values())]
             if not split:
                 problems.append((f"weights.{svc}", "expected at least one version with a weight"))
         for svc, rollout in self.rollouts.items():

@@ -10,6 +10,7 @@ from pulumi.errors import RunError
 
 from meshstack.cli.options import Exit, JsonOpt, StackOpt, emit, exit_codes, fail
 from meshstack.errors import ConfigError
+from meshstack.stacks.program import StackConfigRefused
 from meshstack.stacks.program import main as program
 from meshstack.tools.recording import run_stack_file
 from meshstack.tools.render import write_render
@@ -29,11 +30,12 @@ def render(
         rec = run_stack_file(stack, root, program)
     except FileNotFoundError as err:
         raise fail(json_out, Exit.REFUSED, str(err)) from None
-    except ConfigError as err:
-        problems = [{"path": f"{err.prefix}{p.path}", "message": p.message} for p in err.problems]
-        raise fail(json_out, Exit.REFUSED, f"stack {stack!r} has bad config:\n{err}", problems) from None
+    except (ConfigError, StackConfigRefused) as err:
+        error = err.error if isinstance(err, StackConfigRefused) else err
+        problems = [{"path": f"{error.prefix}{p.path}", "message": p.message} for p in error.problems]
+        raise fail(json_out, Exit.REFUSED, f"stack {stack!r} has bad config:\n{error}", problems) from None
     except RunError as err:
-        raise fail(json_out, Exit.REFUSED, f"stack {stack!r} has bad config:\n{err}") from None
+        raise fail(json_out, Exit.REFUSED, f"stack {stack!r} cannot be rendered: {err}") from None
     counts = write_render(rec, out)
     if json_out:
         emit(True, {"stack": stack, "out": str(out), "counts": counts})

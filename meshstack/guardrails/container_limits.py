@@ -16,19 +16,18 @@ NET_ADMIN and NET_RAW — because istio-cni is off (``pilot.cni.enabled``).
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from meshstack.guardrails.core import Container, Resource, containers, dig, mapping, text
+from meshstack.guardrails.core import Container, Resource, containers, dig, injector_values, mapping
 
 NAME = "container-limits-and-non-root"
 DESCRIPTION = (
     "Every container has CPU and memory limits, runs as non-root and cannot escalate privileges "
     "(injected sidecars included)."
 )
-INJECTOR_CONFIGMAP = "istio-sidecar-injector"
 
 LIMIT_CPU = "limits.cpu"
 LIMIT_MEMORY = "limits.memory"
@@ -94,8 +93,8 @@ def check(res: Resource) -> list[str]:
     out: list[str] = []
     for c in containers(res):
         out += [f"{res.ref}: {c.at} {problem}" for name, problem in _problems(c) if not allowed(res, c, name)]
-    if res.is_kubernetes and res.kind == "ConfigMap" and res.name.startswith(INJECTOR_CONFIGMAP):
-        out += _injector(res)
+    if (values := injector_values(res)) is not None:
+        out += _injected_proxy(res, values)
     return out
 
 
@@ -126,14 +125,7 @@ def _problems(c: Container) -> list[tuple[str, str]]:
     return problems
 
 
-def _injector(res: Resource) -> list[str]:
-    raw = text(dig(res.props, "data", "values"))
-    if raw is None:
-        return []
-    try:
-        values = json.loads(raw)
-    except ValueError:
-        return []
+def _injected_proxy(res: Resource, values: Mapping[str, Any]) -> list[str]:
     out: list[str] = []
     limits = mapping(dig(values, "global", "proxy", "resources", "limits"))
     for key in ("cpu", "memory"):

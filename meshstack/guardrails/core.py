@@ -8,6 +8,7 @@ values they can see.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -233,3 +234,22 @@ def service_entry_hosts(resources: Sequence[Resource], *, external_only: bool = 
 def quoted(value: object) -> str:
     """A value as messages show it: strings in double quotes."""
     return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+#: The ConfigMap of Istio's sidecar injector (``istio-sidecar-injector[-<revision>]``).
+INJECTOR_CONFIGMAP = "istio-sidecar-injector"
+
+
+def injector_values(res: Resource) -> Mapping[str, Any] | None:
+    """What Istio's sidecar injector gives every meshed pod: the values (``data.values``, JSON) of
+    its ConfigMap; None for any other resource, or when they are not known or not JSON."""
+    if not (res.is_kubernetes and res.kind == "ConfigMap" and res.name.startswith(INJECTOR_CONFIGMAP)):
+        return None
+    raw = text(dig(res.props, "data", "values"))
+    if raw is None:
+        return None
+    try:
+        values = json.loads(raw)
+    except ValueError:
+        return None
+    return values if isinstance(values, Mapping) else None

@@ -10,27 +10,25 @@ replaces it by the proxy image of its revision — which the injector check abov
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
+from typing import Any
 
-from meshstack.guardrails.core import Resource, containers, dig, mapping, pod_template_metadata, quoted, text
+from meshstack.guardrails.core import (
+    Resource,
+    containers,
+    dig,
+    injector_values,
+    mapping,
+    pod_template_metadata,
+    quoted,
+    text,
+)
+from meshstack.image_refs import image_is_pinned
 
 NAME = "images-pinned"
 DESCRIPTION = "Every container image is pinned: a release tag other than latest, or a digest."
 ALLOWED = "allowed: a release tag other than latest (repo/name:1.2.3) or a digest (repo/name@sha256:…)"
 INJECTION_PLACEHOLDER = "auto"
-INJECTOR_CONFIGMAP = "istio-sidecar-injector"
-
-
-def image_is_pinned(image: str) -> bool:
-    """A digest (``repo@sha256:…``) or a tag other than ``latest`` on the last path segment
-    (``registry:5000/name`` has no tag: the port belongs to the registry)."""
-    if "@" in image:
-        return bool(image.split("@", 1)[1])
-    last = image.rsplit("/", 1)[-1]
-    if ":" not in last:
-        return False
-    tag = last.rsplit(":", 1)[1]
-    return bool(tag) and tag != "latest"
 
 
 def marked_for_injection(res: Resource) -> bool:
@@ -51,19 +49,12 @@ def check(res: Resource) -> list[str]:
             continue
         if not image_is_pinned(image):
             out.append(f"{res.ref}: {c.at} image {quoted(image)} is not pinned; {ALLOWED}")
-    if res.is_kubernetes and res.kind == "ConfigMap" and res.name.startswith(INJECTOR_CONFIGMAP):
-        out += _injector(res)
+    if (values := injector_values(res)) is not None:
+        out += _injected_images(res, values)
     return out
 
 
-def _injector(res: Resource) -> list[str]:
-    raw = text(dig(res.props, "data", "values"))
-    if raw is None:
-        return []
-    try:
-        values = json.loads(raw)
-    except ValueError:
-        return []
+def _injected_images(res: Resource, values: Mapping[str, Any]) -> list[str]:
     out: list[str] = []
     tag = dig(values, "global", "tag")
     if isinstance(tag, str) and tag == "latest":

@@ -15,7 +15,7 @@ from meshstack.model.addons import (
     PrometheusAddon,
 )
 from meshstack.model.app import AppSpec, Protocol, ServicePort, Version
-from meshstack.model.apps import AppsConfig, RenderTarget
+from meshstack.model.apps import AppsConfig
 from meshstack.model.environment import Environment
 from meshstack.model.external_service import ExternalPort, ExternalProtocol, ExternalService, Resolution
 from meshstack.model.gateway import (
@@ -77,6 +77,7 @@ from meshstack.model.resources import ResourceList, Resources
 from meshstack.model.revision import Revision
 from meshstack.model.secrets import SecretGenerator, SecretsConfig
 from meshstack.model.stack import StackSpec
+from meshstack.model.target import RenderTarget
 from meshstack.model.tls import MtlsMode, TlsMode
 from meshstack.model.workload import PodSecurity
 

@@ -124,10 +124,11 @@ class Model(BaseModel, metaclass=_ValidatingMeta):
         return self._explicit
 
     @classmethod
-    def parse(cls, data: Any, path: Loc = ()) -> Self:
-        """Validate config data (camelCase keys); errors name config paths prefixed with ``path``."""
+    def parse(cls, data: Any, path: Loc = (), context: dict[str, Any] | None = None) -> Self:
+        """Validate config data (camelCase keys); errors name config paths prefixed with ``path``.
+        ``context``: pydantic's validation context (the stack path passes its samples in it)."""
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data, context=context)
         except ValidationError as exc:
             raise error_of(exc, cls, style="config", path_prefix=path) from None
 

@@ -170,6 +170,11 @@ class GatewayDeployment(Model):
         return problems
 
     @property
+    def serves_routes(self) -> bool:
+        """Whether apps can attach routes to it: it is installed and has servers (a Gateway object)."""
+        return self.enabled and bool(self.servers)
+
+    @property
     def pod_labels(self) -> dict[str, str]:
         """The labels the gateway chart puts on the pods (and Service selector)."""
         return {"app": self.release_name, "istio": self.release_name.removeprefix("istio-"), **self.labels}

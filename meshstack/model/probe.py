@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from meshstack.model.base import Model, Port
@@ -23,13 +21,3 @@ class Probe(Model):
     @classmethod
     def http(cls, path: str, port: int | None = None) -> Probe:
         return cls(path=path, port=port)
-
-    def to_manifest(self, default_port: int, *, liveness: bool) -> dict[str, Any]:
-        port = self.port or default_port
-        check: dict[str, Any] = (
-            {"httpGet": {"path": self.path, "port": port}} if self.path else {"tcpSocket": {"port": port}}
-        )
-        out = {**check, "periodSeconds": self.period_seconds, "failureThreshold": self.failure_threshold}
-        if liveness:
-            out["initialDelaySeconds"] = 10
-        return out

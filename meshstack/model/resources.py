@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from meshstack.model.base import CpuQuantity, MemoryQuantity, Model
@@ -14,9 +12,6 @@ class ResourceList(Model):
 
     cpu: CpuQuantity | None = Field(None, description="CPU quantity, e.g. 100m. Unset: not specified.")
     memory: MemoryQuantity | None = Field(None, description="Memory quantity, e.g. 128Mi. Unset: not specified.")
-
-    def to_manifest(self) -> dict[str, str]:
-        return {k: v for k, v in (("cpu", self.cpu), ("memory", self.memory)) if v is not None}
 
 
 class Resources(Model):
@@ -31,11 +26,3 @@ class Resources(Model):
             requests=ResourceList(cpu=cpu, memory=memory),
             limits=ResourceList(cpu=cpu_limit, memory=memory_limit),
         )
-
-    def to_manifest(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if req := self.requests.to_manifest():
-            out["requests"] = req
-        if lim := self.limits.to_manifest():
-            out["limits"] = lim
-        return out

@@ -14,9 +14,9 @@ from typing import Any, Self
 from pydantic import Field
 
 from meshstack.errors import Loc
-from meshstack.model import prod
+from meshstack.model import checks
 from meshstack.model.addons import AddonsConfig
-from meshstack.model.apps import AppsConfig, RenderTarget
+from meshstack.model.apps import AppsConfig
 from meshstack.model.environment import Environment
 from meshstack.model.gateway import GatewaysConfig
 from meshstack.model.kubernetes import KubernetesConfig
@@ -24,7 +24,6 @@ from meshstack.model.mesh import MeshConfig
 from meshstack.model.namespace import WorkloadNamespace
 from meshstack.model.platform import PlatformSpec
 from meshstack.model.promotion import Promotion
-from meshstack.model.rollout.policy import analysis_problems
 from meshstack.model.secrets import SecretsConfig
 
 
@@ -63,6 +62,16 @@ class StackSpec(PlatformSpec):
         }
         return cls(**{"environment": environment, **{k: v for k, v in given.items() if v is not None}})
 
+    @property
+    def mesh_context(self) -> checks.MeshContext:
+        """What the rules with context need to know of this stack's mesh."""
+        return checks.MeshContext(
+            environment=self.environment.value,
+            ingress=self.gateways.ingress.serves_routes,
+            scrape_interval=self.addons.prometheus.scrape_interval if self.addons.prometheus.enabled else None,
+            injection_labels=self.mesh.injection_labels(),
+        )
+
     def platform_problems(self) -> list[tuple[Loc, str]]:
         problems = super().platform_problems()
         apps = self.apps
@@ -76,27 +85,10 @@ class StackSpec(PlatformSpec):
                     "remove it here or give the apps another namespace",
                 )
             )
-        if self.is_prod:
-            problems += [(["apps", *loc], m) for loc, m in prod.apps_problems(apps)]
-        scrape = self.addons.prometheus.scrape_interval if self.addons.prometheus.enabled else None
-        for name, app in apps.apps.items():
-            if app.rollout is not None:
-                problems += [
-                    (["apps", "services", name, "rollout", *loc], m)
-                    for loc, m in analysis_problems(app.rollout, scrape)
-                ]
         if apps.namespace.startswith("kube-"):
             problems.append((["apps", "namespace"], "is a Kubernetes system namespace (kube-*); pick another"))
         if apps.namespace in self.reserved_namespaces:
             problems.append((["apps", "namespace"], "is a control-plane or gateway namespace; pick another name"))
-        ingress = self.gateways.ingress
-        if apps.target is RenderTarget.ISTIO and not (ingress.enabled and ingress.servers):
-            for name, app in apps.apps.items():
-                if app.expose is not None:
-                    problems.append(
-                        (
-                            ["apps", "services", name, "expose"],
-                            "this stack has no ingress gateway to expose the app through",
-                        )
-                    )
+        section = checks.section_problems(apps.apps, apps.target, apps.peer_authentication, self.mesh_context)
+        problems += [(["apps", *loc], m) for loc, m in apps.located(section)]
         return problems

@@ -49,6 +49,7 @@ from meshstack.model.rollout.analysis import NoData
 from meshstack.model.rollout.metric import Metric
 from meshstack.model.rollout.policy import AfterPromotion, Rollout
 from meshstack.model.rollout.step import Step, StepKind
+from meshstack.render import fields
 from meshstack.render.addons import prometheus
 from meshstack.render.kube import Manifest, meta
 from meshstack.render.promql import metric_query, request_count
@@ -248,7 +249,9 @@ def _steps(step: Step, interval: int, managed: list[str]) -> list[dict[str, Any]
             {
                 "setHeaderRoute": {
                     "name": route,
-                    "match": [{"headerName": h, "headerValue": v.to_istio()} for h, v in sorted(m.headers.items())],
+                    "match": [
+                        {"headerName": h, "headerValue": fields.string_match(v)} for h, v in sorted(m.headers.items())
+                    ],
                 }
             }
             for route, m in zip(names, step.match, strict=True)

@@ -7,6 +7,7 @@ from typing import Any
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.revision import InstalledRevision
 from meshstack.model.tls import MtlsMode
+from meshstack.render import fields
 from meshstack.render.kube import MANAGED_BY, Manifest
 
 #: The PeerAuthentication in the root namespace named "default" applies mesh-wide.
@@ -53,7 +54,7 @@ def istiod_values(
     pilot: dict[str, Any] = {
         "autoscaleEnabled": autoscale,
         "replicaCount": istiod.replicas,
-        "resources": istiod.resources.to_manifest(),
+        "resources": fields.resources(istiod.resources),
         "traceSampling": mesh.tracing.sampling if mesh.tracing.enabled else 0.0,
     }
     if autoscale:
@@ -71,7 +72,7 @@ def istiod_values(
         # istio-cni sets up traffic redirection: injected pods get no istio-init (NET_ADMIN, NET_RAW).
         pilot["cni"] = {"enabled": True}
     values: dict[str, Any] = {
-        "global": {"istioNamespace": mesh.namespace, "proxy": {"resources": mesh.proxy.resources.to_manifest()}},
+        "global": {"istioNamespace": mesh.namespace, "proxy": {"resources": fields.resources(mesh.proxy.resources)}},
         "pilot": pilot,
         "meshConfig": mesh_config,
     }

@@ -55,6 +55,7 @@ from meshstack.model.rollout.analysis import NoData
 from meshstack.model.rollout.metric import BuiltinMetric, Metric
 from meshstack.model.rollout.policy import AfterPromotion, Rollout
 from meshstack.model.rollout.step import StepKind
+from meshstack.render import fields
 from meshstack.render.addons import prometheus
 from meshstack.render.istio_networking import traffic_policy
 from meshstack.render.kube import Manifest, meta
@@ -224,7 +225,7 @@ def _matches(matches: list[Match], at: Loc) -> tuple[list[dict[str, Any]], Probl
                         f"Flagger's analysis.match has headers, queryParams and sourceLabels only, not {key}",
                     )
                 )
-        istio = match.to_istio()
+        istio = fields.match(match)
         out.append({k: istio[k] for k in ("headers", "queryParams", "sourceLabels") if k in istio})
     return out, problems
 

@@ -3,7 +3,7 @@ weighted backendRefs to per-version Services, and ingress HTTPRoutes attached to
 
 Weights are proportional. Path prefixes are segment-wise in Gateway API (``/static`` matches
 ``/static/x``, not ``/staticx``); header/query prefix matches become regular expressions.
-Inexpressible policies were rejected by :class:`meshstack.model.apps.AppsConfig` before this runs.
+Inexpressible policies were refused before this runs (:func:`meshstack.model.checks.target_problems`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from meshstack.model.app import AppSpec
-from meshstack.model.apps import gateway_api_duration
+from meshstack.model.base import duration_seconds
 from meshstack.model.policy.match import Match, StringMatch
 from meshstack.model.policy.route import HttpRoute
+from meshstack.model.target import GATEWAY_API_MAX_COUNT
 from meshstack.render.kube import Manifest, meta
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
@@ -48,6 +49,16 @@ def _backend(app: str, version: str, port: int, weight: int | None) -> dict[str,
     if weight is not None:
         ref["weight"] = weight
     return ref
+
+
+def gateway_api_duration(value: str) -> str:
+    """A duration in Gateway API's form (``^([0-9]{1,5}(h|m|s|ms)){1,4}$``), in the smallest unit
+    that writes it in five digits (valid input: :func:`meshstack.model.target.gateway_api_duration_ok`)."""
+    whole = round(duration_seconds(value) * 1000)
+    for unit, size in (("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)):
+        if whole % size == 0 and whole // size <= GATEWAY_API_MAX_COUNT:
+            return f"{whole // size}{unit}"
+    return f"{whole}ms"
 
 
 def rule(app: str, route: HttpRoute, port: int, matches: list[dict[str, Any]] | None = None) -> dict[str, Any]:

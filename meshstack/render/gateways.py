@@ -15,7 +15,7 @@ from meshstack.model.gateway import (
 from meshstack.model.mesh import MeshConfig
 from meshstack.model.refs import GatewayKind, GatewayRef
 from meshstack.model.tls import TlsMode
-from meshstack.render import istio_security, network_policies
+from meshstack.render import fields, istio_security, network_policies
 from meshstack.render.kube import MANAGED_BY, Manifest
 
 #: Gateway API listener protocols for Istio server protocols (HTTP/2 and gRPC ride on HTTP listeners).
@@ -49,7 +49,7 @@ def gateway_chart_values(gw: GatewayDeployment, mesh: MeshConfig) -> dict[str, A
         },
         "replicaCount": gw.replicas,
         "autoscaling": {"enabled": autoscale},
-        "resources": resources.to_manifest(),
+        "resources": fields.resources(resources),
     }
     if autoscale:
         values["autoscaling"].update({"minReplicas": gw.replicas, "maxReplicas": gw.autoscale_max})
@@ -129,7 +129,7 @@ def gateway_service_name(name: str, gw: GatewayDeployment, gateways: GatewaysCon
 
 def gateway_ref(name: str, gw: GatewayDeployment, gateways: GatewaysConfig) -> GatewayRef | None:
     """What apps need to attach routes to this gateway (None when it has no Gateway object)."""
-    if not gw.enabled or not gw.servers:
+    if not gw.serves_routes:
         return None
     first = gw.servers[0]
     principal = f"cluster.local/ns/{gw.namespace}/sa/{gateway_service_account(name, gw, gateways)}"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from meshstack.model.app import AppSpec
 from meshstack.model.policy.route import HttpRoute
+from meshstack.render import fields
 from meshstack.render.kube import Manifest, meta
 
 NETWORKING = "networking.istio.io/v1"
@@ -13,9 +15,9 @@ NETWORKING = "networking.istio.io/v1"
 
 def traffic_policy(spec: AppSpec) -> dict[str, Any]:
     policy: dict[str, Any] = {}
-    lb: dict[str, Any] = spec.load_balancer.to_istio() if spec.load_balancer is not None else {}
+    lb: dict[str, Any] = fields.load_balancer(spec.load_balancer) if spec.load_balancer is not None else {}
     if spec.locality_failover is not None:
-        lb["localityLbSetting"] = spec.locality_failover.to_istio()
+        lb["localityLbSetting"] = fields.locality(spec.locality_failover)
     if lb:
         policy["loadBalancer"] = lb
     if spec.circuit_breaker is not None:
@@ -24,7 +26,7 @@ def traffic_policy(spec: AppSpec) -> dict[str, Any]:
         if outlier := spec.circuit_breaker.outlier_detection():
             policy["outlierDetection"] = outlier
     if spec.tls is not None:
-        policy["tls"] = spec.tls.to_istio()
+        policy["tls"] = fields.client_tls(spec.tls)
     return policy
 
 
@@ -55,7 +57,7 @@ def http_route(
     out: dict[str, Any] = {}
     if route.name is not None:
         out["name"] = route.name
-    matches = [m.to_istio() for m in route.match if not m.is_empty]
+    matches = [fields.match(m) for m in route.match if not m.is_empty]
     if extra_match is not None:
         matches = extra_match
     if matches:
@@ -68,9 +70,9 @@ def http_route(
     if route.timeout is not None:
         out["timeout"] = route.timeout
     if route.retries is not None:
-        out["retries"] = route.retries.to_istio()
+        out["retries"] = fields.retries(route.retries)
     if route.fault is not None:
-        out["fault"] = route.fault.to_istio()
+        out["fault"] = fields.fault(route.fault)
     if route.mirror is not None:
         out["mirror"] = _destination(app, spec, route.mirror.version, port)
         out["mirrorPercentage"] = {"value": route.mirror.percentage}
@@ -91,11 +93,19 @@ def mesh_virtual_service(app: str, spec: AppSpec, ns: str) -> Manifest | None:
     }
 
 
+def catch_all_weights(virtual_service: Mapping[str, Any]) -> dict[str, int]:
+    """Each subset's weight on the last (catch-all) route of a VirtualService as
+    :func:`mesh_virtual_service` writes it (a lone destination carries no weight: 100), e.g. read
+    back from the API server."""
+    route = virtual_service["spec"]["http"][-1]["route"]
+    return {r["destination"]["subset"]: int(r.get("weight", 100)) for r in route}
+
+
 def ingress_virtual_service(app: str, spec: AppSpec, ns: str, gateway: str) -> Manifest:
     """Binds the app's exposed paths on ``gateway`` (``namespace/name``) to its default route."""
     assert spec.expose is not None
     port = spec.primary_port(spec.expose.port).port
-    matches = [{"uri": p.to_istio()} for p in spec.expose.paths]
+    matches = [{"uri": fields.string_match(p)} for p in spec.expose.paths]
     default = spec.default_route()
     if default is not None:
         http = http_route(app, spec, default, port, extra_match=matches)

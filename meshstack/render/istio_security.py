@@ -8,13 +8,14 @@ from typing import Any
 from meshstack.model.app import AppSpec
 from meshstack.model.policy.peer_authentication import PeerAuthentication
 from meshstack.model.policy.rate_limit import LocalRateLimit
+from meshstack.render import fields
 from meshstack.render.kube import Manifest, meta
 
 SECURITY = "security.istio.io/v1"
 
 
 def peer_authentication(name: str, ns: str, policy: PeerAuthentication, app: str | None = None) -> Manifest:
-    spec = policy.to_istio()
+    spec = fields.peer_authentication(policy)
     if app is not None:
         spec = {"selector": {"matchLabels": {"app": app}}, **spec}
     return {
@@ -57,7 +58,7 @@ def authorization_policies(app: str, spec: AppSpec, ns: str) -> list[Manifest]:
     for i, policy in enumerate(spec.authorization):
         body: dict[str, Any] = {"selector": {"matchLabels": {"app": app}}, "action": policy.action.value}
         if policy.rules:
-            body["rules"] = [r.to_istio() for r in policy.rules]
+            body["rules"] = [fields.authorization_rule(r) for r in policy.rules]
         out.append(
             {
                 "apiVersion": SECURITY,
@@ -98,7 +99,7 @@ def request_authentication(app: str, spec: AppSpec, ns: str) -> Manifest | None:
         "metadata": meta(app, ns, {"app": app}),
         "spec": {
             "selector": {"matchLabels": {"app": app}},
-            "jwtRules": [r.to_istio() for r in spec.request_authentication.jwt_rules],
+            "jwtRules": [fields.jwt_rule(r) for r in spec.request_authentication.jwt_rules],
         },
     }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from meshstack.model.resources import Resources
+from meshstack.render import fields
 
 Manifest = dict[str, Any]
 #: Every object meshstack renders carries this label.
@@ -90,7 +91,7 @@ def container(
         out["readinessProbe"] = readiness
     if liveness is not None:
         out["livenessProbe"] = liveness
-    if resources is not None and (manifest := resources.to_manifest()):
+    if resources is not None and (manifest := fields.resources(resources)):
         out["resources"] = manifest
     out["securityContext"] = security
     if args:

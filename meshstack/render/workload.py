@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from meshstack.model.app import AppSpec, Version
-from meshstack.render import kube
+from meshstack.render import fields, kube
 from meshstack.render.kube import Manifest
 
 __all__ = ["deployment", "namespace", "service", "service_account"]
@@ -39,8 +39,8 @@ def deployment(app: str, version_name: str, spec: AppSpec, ns: str) -> Manifest:
         resources=version.resources,
         env=[{"name": k, "value": v} for k, v in version.env.items()],
         mounts=mounts,
-        readiness=spec.probe.to_manifest(spec.ports[0].container_port, liveness=False),
-        liveness=spec.probe.to_manifest(spec.ports[0].container_port, liveness=True),
+        readiness=fields.probe(spec.probe, spec.ports[0].container_port, liveness=False),
+        liveness=fields.probe(spec.probe, spec.ports[0].container_port, liveness=True),
     )
     pod_security: dict[str, object] = {"runAsNonRoot": version.security.run_as_non_root}
     if version.security.seccomp_runtime_default:

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from meshstack.tools.recording import Recording, Registered, redact
+from meshstack.tools.recording import REDACTED, Recording, Registered, redact
 
 
 class _Dumper(yaml.SafeDumper):
@@ -45,6 +45,23 @@ def dump_all(docs: list[tuple[str, Any]]) -> str:
         text = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
         parts.append(f"# {comment}\n{text}" if comment else text)
     return "---\n".join(parts)
+
+
+#: What :func:`with_placeholder_secrets` puts where a secret was (base64 of ``redacted``: valid in a
+#: Secret's ``data`` and ``stringData`` alike).
+SECRET_PLACEHOLDER_VALUE = "cmVkYWN0ZWQ="
+
+
+def with_placeholder_secrets(value: Any) -> Any:
+    """A render for tools that read structure, not contents (Checkov, ``kubectl apply``): every
+    redacted secret replaced by :data:`SECRET_PLACEHOLDER_VALUE`."""
+    if value == REDACTED:
+        return SECRET_PLACEHOLDER_VALUE
+    if isinstance(value, dict):
+        return {k: with_placeholder_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_placeholder_secrets(v) for v in value]
+    return value
 
 
 def manifest_of(res: Registered) -> dict[str, Any]:

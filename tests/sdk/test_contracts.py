@@ -14,6 +14,7 @@ import ast
 import importlib
 import importlib.util
 import pkgutil
+import subprocess
 from importlib.metadata import version
 from pathlib import Path
 
@@ -83,15 +84,11 @@ def _is_module(name: str) -> bool:
 
 
 def _sources() -> list[Path]:
-    skip = {ROOT / "meshstack" / "_sdk", ROOT / "tests" / "sdk", ROOT / ".venv"}
-    out = []
-    for path in ROOT.rglob("*.py"):
-        if any(part.startswith(".") for part in path.relative_to(ROOT).parts):
-            continue
-        if any(path.is_relative_to(s) for s in skip) or path.is_symlink():
-            continue
-        out.append(path)
-    return out
+    """The project's Python sources (what git tracks), but this package and its tests."""
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "*.py"], capture_output=True, text=True, check=True)
+    skip = (ROOT / "meshstack" / "_sdk", ROOT / "tests" / "sdk")
+    paths = [ROOT / line for line in listed.stdout.splitlines()]
+    return [p for p in paths if not p.is_symlink() and not any(p.is_relative_to(s) for s in skip)]
 
 
 def test_no_module_outside_the_sdk_package_imports_a_private_pulumi_module() -> None:

@@ -9,7 +9,7 @@ Paths are exact, or have one ``*`` at the start or end (Istio's path wildcard ru
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
@@ -59,25 +59,6 @@ class AuthorizationRule(Model):
     paths: list[AuthzPath] = Field(default_factory=list, description="Request paths. Empty: any.")
     not_paths: list[AuthzPath] = Field(default_factory=list, description="Paths excluded. Empty: none.")
     ports: list[Port] = Field(default_factory=list, description="Target ports. Empty: any.")
-
-    def to_istio(self) -> dict[str, Any]:
-        source = {k: list(v) for k, v in (("principals", self.principals), ("namespaces", self.namespaces),
-                                          ("requestPrincipals", self.request_principals)) if v}  # fmt: skip
-        operation: dict[str, Any] = {}
-        if self.methods:
-            operation["methods"] = [m.value for m in self.methods]
-        if self.paths:
-            operation["paths"] = list(self.paths)
-        if self.not_paths:
-            operation["notPaths"] = list(self.not_paths)
-        if self.ports:
-            operation["ports"] = [str(p) for p in self.ports]
-        out: dict[str, Any] = {}
-        if source:
-            out["from"] = [{"source": source}]
-        if operation:
-            out["to"] = [{"operation": operation}]
-        return out
 
 
 class AuthorizationPolicy(Model):

@@ -7,8 +7,6 @@ namespace (rejected at validation).
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field, model_validator
 
 from meshstack.errors import fail
@@ -47,13 +45,3 @@ class ClientTls(Model):
     @classmethod
     def disabled(cls) -> ClientTls:
         return cls(mode=TlsMode.DISABLE)
-
-    def to_istio(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"mode": self.mode.value}
-        if self.credential_name is not None:
-            out["credentialName"] = self.credential_name
-        if self.sni is not None:
-            out["sni"] = self.sni
-        if self.ca_certificates is not None:
-            out["caCertificates"] = self.ca_certificates
-        return out

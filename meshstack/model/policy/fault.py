@@ -59,11 +59,3 @@ class Fault(Model):
     @classmethod
     def aborted(cls, http_status: int, percentage: float = 100.0) -> Fault:
         return cls(abort=Abort(http_status=http_status, percentage=percentage))
-
-    def to_istio(self) -> dict[str, object]:
-        out: dict[str, object] = {}
-        if self.delay is not None:
-            out["delay"] = {"fixedDelay": self.delay.fixed_delay, "percentage": {"value": self.delay.percentage}}
-        if self.abort is not None:
-            out["abort"] = {"httpStatus": self.abort.http_status, "percentage": {"value": self.abort.percentage}}
-        return out

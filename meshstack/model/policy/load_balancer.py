@@ -9,7 +9,7 @@ the weighted pick happens before hashing, so stickiness cannot hold.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Self
+from typing import Self
 
 from pydantic import Field, model_validator
 
@@ -44,22 +44,10 @@ class ConsistentHash(Model):
 
     @model_validator(mode="after")
     def _one(self) -> Self:
-        keys = [k for k, v in self.to_istio().items() if v is not None]
-        if len(keys) != 1:
+        given = (self.http_header_name, self.http_cookie, self.use_source_ip or None, self.http_query_parameter_name)
+        if sum(key is not None for key in given) != 1:
             raise fail("set exactly one of httpHeaderName, httpCookie, useSourceIp (true), httpQueryParameterName")
         return self
-
-    def to_istio(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.http_header_name is not None:
-            out["httpHeaderName"] = self.http_header_name
-        if self.http_cookie is not None:
-            out["httpCookie"] = self.http_cookie.model_dump(by_alias=True, exclude_none=True)
-        if self.use_source_ip:
-            out["useSourceIp"] = True
-        if self.http_query_parameter_name is not None:
-            out["httpQueryParameterName"] = self.http_query_parameter_name
-        return out
 
 
 class LoadBalancer(Model):
@@ -97,9 +85,3 @@ class LoadBalancer(Model):
     @classmethod
     def consistent_hash_source_ip(cls) -> LoadBalancer:
         return cls(consistent_hash=ConsistentHash(use_source_ip=True))
-
-    def to_istio(self) -> dict[str, Any]:
-        if self.simple is not None:
-            return {"simple": self.simple.value}
-        assert self.consistent_hash is not None
-        return {"consistentHash": self.consistent_hash.to_istio()}

@@ -7,7 +7,7 @@ validated on the app.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
@@ -51,11 +51,3 @@ class LocalityFailover(Model):
                 ["failoverPriority", self.failover_priority.index(REGION_LABEL)],
             )
         return self
-
-    def to_istio(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"enabled": True}
-        if self.failover:
-            out["failover"] = [{"from": f.from_region, "to": f.to_region} for f in self.failover]
-        if self.failover_priority:
-            out["failoverPriority"] = list(self.failover_priority)
-        return out

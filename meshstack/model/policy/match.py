@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 from pydantic import Field, Strict, model_validator
 
@@ -94,9 +94,6 @@ class StringMatch(Model):
         escaped = re.escape(self.value)
         return escaped if self.exact is not None else escaped + ".*"
 
-    def to_istio(self) -> dict[str, str]:
-        return {self.kind: self.value}
-
 
 class Match(Model):
     """Conditions on a request; every condition set must hold. An empty match matches everything.
@@ -173,21 +170,3 @@ class Match(Model):
     @classmethod
     def path_exact(cls, path: str) -> Match:
         return cls(uri=StringMatch(exact=path))
-
-    def to_istio(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.uri is not None:
-            out["uri"] = self.uri.to_istio()
-        if self.headers:
-            out["headers"] = {k: v.to_istio() for k, v in self.headers.items()}
-        if self.query_params:
-            out["queryParams"] = {k: v.to_istio() for k, v in self.query_params.items()}
-        if self.method is not None:
-            out["method"] = {"exact": self.method.value}
-        if self.without_headers:
-            out["withoutHeaders"] = {k: v.to_istio() for k, v in self.without_headers.items()}
-        if self.source_labels:
-            out["sourceLabels"] = dict(self.source_labels)
-        if self.port is not None:
-            out["port"] = self.port
-        return out

@@ -6,7 +6,7 @@ fail every call, so that combination is rejected at validation.
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Self
 
 from pydantic import Field, model_validator
 
@@ -44,9 +44,3 @@ class PeerAuthentication(Model):
     @property
     def is_strict_anywhere(self) -> bool:
         return self.mode is MtlsMode.STRICT or any(p.mode is MtlsMode.STRICT for p in self.port_level_mtls)
-
-    def to_istio(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"mtls": {"mode": self.mode.value}}
-        if self.port_level_mtls:
-            out["portLevelMtls"] = {str(p.port): {"mode": p.mode.value} for p in self.port_level_mtls}
-        return out

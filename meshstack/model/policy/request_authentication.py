@@ -6,7 +6,7 @@ A request with an invalid token is rejected; one *without* a token is let throug
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
@@ -33,18 +33,6 @@ class JwtRule(Model):
         if self.jwks_uri is not None and self.jwks is not None:
             raise fail("set jwksUri or jwks, not both", "jwks")
         return self
-
-    def to_istio(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"issuer": self.issuer}
-        if self.jwks_uri is not None:
-            out["jwksUri"] = self.jwks_uri
-        if self.jwks is not None:
-            out["jwks"] = self.jwks
-        if self.audiences:
-            out["audiences"] = list(self.audiences)
-        if self.forward_original_token:
-            out["forwardOriginalToken"] = True
-        return out
 
 
 class RequestAuthentication(Model):

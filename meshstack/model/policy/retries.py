@@ -82,11 +82,3 @@ class Retries(Model):
         if self.per_try_timeout is None:
             return None
         return (self.attempts + 1) * duration_seconds(self.per_try_timeout)
-
-    def to_istio(self) -> dict[str, object]:
-        out: dict[str, object] = {"attempts": self.attempts}
-        if self.per_try_timeout is not None:
-            out["perTryTimeout"] = self.per_try_timeout
-        if self.retry_on:
-            out["retryOn"] = ",".join(self.retry_on)
-        return out

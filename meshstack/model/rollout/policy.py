@@ -212,6 +212,11 @@ class Rollout(Model):
 
     # --- what a position renders -------------------------------------------------------------------
 
+    def weights_at(self, state: RolloutState | None) -> dict[str, int]:
+        """Each version's share of the catch-all route at ``state``: what the route carries there,
+        what the stack records, and what the runner reads back from the API server."""
+        return dict(self.routes_at(state)[-1].weighted)
+
     def routes_at(self, state: RolloutState | None) -> list[HttpRoute]:
         """The app's catch-all routing at ``state`` (matched routes of the app come before these)."""
         state = self.state_of(state)

@@ -6,9 +6,9 @@ must exist before a route names them) → ``routes`` (VirtualServices / HTTPRout
 ``security`` (PeerAuthentication, AuthorizationPolicies, RequestAuthentication, EnvoyFilter).
 Section-wide objects (Namespace, namespace PeerAuthentication, an own Gateway) come first.
 
-:func:`plan_app` is the one entry point for a single app: it applies every rule the stack path
-applies (the app's own, the render target's, the mesh's: is there an ingress to expose through?)
-and renders. :func:`render_apps` does the same for a whole :class:`AppsConfig` section.
+:func:`plan_app` renders a single app, :func:`render_apps` a whole :class:`AppsConfig` section. Both
+assume valid input: the app's own rules ran when it was built, the rules with context
+(:mod:`meshstack.model.checks`) where the caller knew the mesh.
 """
 
 from __future__ import annotations
@@ -18,18 +18,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from meshstack.errors import ConfigError, Loc, Problem, join_path
-from meshstack.model import prod
 from meshstack.model.app import AppSpec
-from meshstack.model.apps import AppsConfig, RenderTarget, target_problems
-from meshstack.model.base import python_path
+from meshstack.model.apps import AppsConfig
 from meshstack.model.refs import GatewayKind, GatewayRef, MeshRef
-from meshstack.model.rollout.policy import Rollout, analysis_problems
+from meshstack.model.rollout.policy import Rollout
 from meshstack.model.rollout.state import RolloutState
+from meshstack.model.target import RenderTarget
 from meshstack.render import gateway_api, istio_networking, istio_security, network_policies, workload
 from meshstack.render.kube import Manifest
 
-INJECTION_KEYS = ("istio-injection", "istio.io/rev")
 #: On the routes of an app with a rollout: the rollout policy as JSON (:func:`rollout_summary`), the
 #: machine-readable trace the guardrails check a canary split against (``canary-has-rollout``).
 ROLLOUT_ANNOTATION = "meshstack.io/rollout"
@@ -177,64 +174,27 @@ def plan_app(
     mesh: MeshRef,
     target: RenderTarget = RenderTarget.ISTIO,
     *,
-    path: str = "app",
-    images: frozenset[str] = frozenset(),
     state: RolloutState | None = None,
 ) -> AppPlan:
-    """Validate app ``name`` against the render target and the mesh, then render it.
-
-    Raises :class:`ConfigError` with Python paths below ``path`` (``app.routes[0].to``).
-    ``images`` names the versions whose image the caller supplies otherwise (an Output).
-    """
-    problems: list[tuple[Loc, str]] = list(target_problems(name, spec, target))
-    if mesh.is_prod:
-        problems += prod.app_problems(spec)
-    if spec.rollout is not None:
-        problems += [
-            (["rollout", *loc], m) for loc, m in analysis_problems(spec.rollout, mesh.prometheus_scrape_interval)
-        ]
-    problems += [(["versions", v, "image"], "required (or pass images=...)") for v in missing_images(spec, images)]
+    """App ``name`` rendered on its own, with any Gateway its exposure brings (valid input: the
+    caller ran :func:`meshstack.model.checks.app_problems`)."""
     binding = None
     if spec.expose is not None:
         binding = ingress_binding(target, mesh.ingress, namespace, f"{name}-gateway", list(spec.expose.hosts))
-        if binding is None:
-            problems.append((["expose"], "the mesh has no ingress gateway to expose the app through"))
-    if problems:
-        raise ConfigError(Problem(_python(path, loc), message) for loc, message in problems)
     manifests = annotate_rollout(render_app(name, spec.at(state), namespace, target, binding, mesh), spec.rollout)
     return AppPlan(manifests, binding.own_gateway if binding is not None else None)
-
-
-def missing_images(spec: AppSpec, supplied: frozenset[str] = frozenset()) -> list[str]:
-    """Versions with no image in the spec and none supplied by the caller."""
-    return [v for v in spec.imageless_versions if v not in supplied]
-
-
-def _python(head: str, loc: Loc) -> str:
-    text = python_path(AppSpec, list(loc))
-    return head + ("" if not text else text if text.startswith("[") else "." + text)
-
-
-def can_expose(config: AppsConfig, mesh: MeshRef) -> bool:
-    """Whether the mesh can serve the section's exposed apps with its render target."""
-    return config.target is not RenderTarget.ISTIO or mesh.ingress is not None
 
 
 def render_apps(
     config: AppsConfig, mesh: MeshRef | None = None, states: Mapping[str, RolloutState] | None = None
 ) -> AppsManifests:
-    """Every manifest of the section (already validated by :class:`AppsConfig`); raises ConfigError
-    (paths under ``apps``) when the mesh cannot serve it (an exposed app and no ingress)."""
+    """Every manifest of the section (valid input: :class:`AppsConfig` checked itself, and the caller
+    ran :func:`meshstack.model.checks.section_problems` for this mesh)."""
     mesh = mesh or MeshRef()
     out = AppsManifests()
     if not config.enabled:
         return out
     ns = config.namespace
-    injection = {k: v for k, v in mesh.injection_labels.items() if k in INJECTION_KEYS}
-    if len(injection) != 1:
-        raise ConfigError(
-            [Problem("apps.namespace", f"the namespace needs exactly one injection label, got {sorted(injection)}")]
-        )
     out.namespace.append(workload.namespace(ns, mesh.injection_labels, mesh.pod_security))
     if mesh.network_policies:
         out.shared.extend(network_policies.workload_namespace(ns))
@@ -245,15 +205,7 @@ def render_apps(
     if exposed := config.exposed:
         hosts = [h for n in exposed for h in config.apps[n].expose.hosts]  # type: ignore[union-attr]
         binding = ingress_binding(config.target, mesh.ingress, ns, f"{ns}-gateway", hosts)
-        if binding is None:
-            raise ConfigError(
-                Problem(
-                    join_path(["apps", "services", n, "expose"]),
-                    "the mesh has no ingress gateway to expose the app through",
-                )
-                for n in exposed
-            )
-        if binding.own_gateway is not None:
+        if binding is not None and binding.own_gateway is not None:
             out.shared.append(binding.own_gateway)
     for name, spec in config.apps.items():
         rendered = render_app(name, spec.at((states or {}).get(name)), ns, config.target, binding, mesh)
@@ -268,9 +220,7 @@ __all__ = [
     "AppsManifests",
     "IngressBinding",
     "annotate_rollout",
-    "can_expose",
     "ingress_binding",
-    "missing_images",
     "plan_app",
     "render_app",
     "render_apps",

@@ -396,10 +396,6 @@ class Engine:
         steps = [step for step in changed_resources(events) if not step["type"].startswith("pulumi:providers:")]
         return steps + conflicts
 
-    def preview_refresh(self, on_event: Callable[[auto.EngineEvent], Any] | None = None) -> auto.RefreshResult:
-        """A refresh preview: what differs between state and the cluster (drift), nothing written."""
-        return self.stack().refresh(preview_only=True, on_output=self.on_output, on_event=on_event, color="never")
-
     def exists(self) -> bool:
         """Whether the backend has this stack (a first deployment has none)."""
         self.prepare()

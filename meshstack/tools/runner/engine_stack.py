@@ -18,6 +18,7 @@ from kubernetes import client, config
 
 from meshstack.model.rollout.policy import Rollout
 from meshstack.model.rollout.state import RolloutState
+from meshstack.render.istio_networking import catch_all_weights
 from meshstack.stacks import rollout_positions
 from meshstack.stacks.program import step
 from meshstack.tools.engine import Engine
@@ -97,5 +98,4 @@ class EngineStack:
         vs: Any = api.get_namespaced_custom_object(
             "networking.istio.io", "v1", namespace, "virtualservices", app, _request_timeout=REQUEST_TIMEOUT
         )
-        route = vs["spec"]["http"][-1]["route"]
-        return {r["destination"]["subset"]: int(r.get("weight", 100)) for r in route}
+        return catch_all_weights(vs)

@@ -327,7 +327,7 @@ class Runner:
         return started is not None and self.clock.now() > started + duration_seconds(self.rollout.progress_deadline)
 
     def _weights(self, state: RolloutState) -> dict[str, int]:
-        return dict(self.rollout.routes_at(state)[-1].weighted)
+        return self.rollout.weights_at(state)
 
     def _label(self, state: RolloutState) -> str:
         return self.plan[state.step].label if 0 <= state.step < len(self.plan) else state.phase.value
