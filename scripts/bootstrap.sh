@@ -18,14 +18,14 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 VERSIONS_FILE="$HERE/versions.env"
 # Bump when the build recipe below changes in a way that changes the produced binaries.
-RECIPE_REV=1
+RECIPE_REV=2
 
 die() { echo "bootstrap: ERROR: $*" >&2; exit 1; }
 
 [[ -f "$VERSIONS_FILE" ]] || die "missing $VERSIONS_FILE"
 # shellcheck source=versions.env
 source "$VERSIONS_FILE"
-for v in PULUMI_VERSION PULUMI_CLI_SDK_GO_VERSION PULUMI_LANGUAGE_PYTHON_GO_VERSION PULUMI_KUBERNETES_VERSION \
+for v in PULUMI_VERSION PULUMI_CLI_SDK_GO_VERSION PULUMI_LANGUAGE_PYTHON_GO_VERSION PULUMI_LANGUAGE_PYTHON_ENGINE_VERSION PULUMI_KUBERNETES_VERSION \
          PULUMI_KUBERNETES_PROVIDER_GO_VERSION KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION PULUMI_YAML_VERSION \
          PROMETHEUS_DEB_VERSION CHECKOV_VERSION; do
   [[ -n "${!v:-}" ]] || die "$v is not set in $VERSIONS_FILE"
@@ -181,25 +181,25 @@ piece_go() {
   local gv; gv="$(go env GOVERSION)"; echo "go: $gv"
   python3 - "$gv" <<'PY'
 import re, sys
-m = re.match(r"go(\d+)\.(\d+)", sys.argv[1])
-if not m or (int(m.group(1)), int(m.group(2))) < (1, 24):
-    sys.exit(f"Go {sys.argv[1]} is too old: k8s.io/kubernetes and pulumi need Go >= 1.24")
+m = re.match(r"go(\d+)\.(\d+)(?:\.(\d+))?", sys.argv[1])
+if not m or (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)) < (1, 26, 6):
+    sys.exit(f"Go {sys.argv[1]} is too old: the pulumi CLI (pkg/v3 v3.277) needs Go >= 1.26.6")
 PY
   go env GOPROXY GOMODCACHE GOCACHE
   command -v python3 >/dev/null && command -v sha256sum >/dev/null
 }
 
-pulumi_module() { # dir sdk-version extra-require...: a build module next to pkg/v3 (repeats its replaces)
-  local d="$1" sdkv="$2"; shift 2
+pulumi_module() { # dir pkg-version sdk-version extra-require...: a build module next to pkg/v3 (repeats its replaces)
+  local d="$1" pkgv="$2" sdkv="$3"; shift 3
   mkdir -p "$d"
-  local pkgmod; pkgmod="$(gomod_of "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION")"
+  local pkgmod; pkgmod="$(gomod_of "github.com/pulumi/pulumi/pkg/v3@v$pkgv")"
   {
     echo "module meshstack.local/build/$(basename "$d")"
     echo
     echo "go 1.24"
     echo
     echo "require ("
-    echo "  github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION"
+    echo "  github.com/pulumi/pulumi/pkg/v3 v$pkgv"
     echo "  github.com/pulumi/pulumi/sdk/v3 $sdkv"
     for r in "$@"; do echo "  $r"; done
     echo ")"
@@ -212,9 +212,7 @@ pulumi_module() { # dir sdk-version extra-require...: a build module next to pkg
 PULUMI_LDFLAGS() { echo "$LDFLAGS_BASE -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"; }
 
 piece_pulumi() {
-  # The pkg/v3 tag is one commit later than the sdk/v3 tag and uses an sdk change made in between;
-  # that commit of sdk/v3 is not served, so the CLI is compiled with PULUMI_CLI_SDK_GO_VERSION.
-  pulumi_module "$WORK/pulumi-cli" "$PULUMI_CLI_SDK_GO_VERSION"
+  pulumi_module "$WORK/pulumi-cli" "$PULUMI_VERSION" "$PULUMI_CLI_SDK_GO_VERSION"
   cd "$WORK/pulumi-cli"
   go build -trimpath -ldflags="$(PULUMI_LDFLAGS)" -o "$BIN/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
   mv -f "$BIN/pulumi.tmp" "$BIN/pulumi"
@@ -222,11 +220,13 @@ piece_pulumi() {
 }
 
 piece_pulumi_language_python() {
-  pulumi_module "$WORK/pulumi-language-python" "v$PULUMI_VERSION" \
+  # Its own release (versions.env): pkg/v3 and sdk/v3 of that release, and the version it reports.
+  local v="$PULUMI_LANGUAGE_PYTHON_ENGINE_VERSION"
+  pulumi_module "$WORK/pulumi-language-python" "$v" "v$v" \
     "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3 $PULUMI_LANGUAGE_PYTHON_GO_VERSION"
   cd "$WORK/pulumi-language-python"
-  go build -trimpath -ldflags="$(PULUMI_LDFLAGS)" -o "$BIN/pulumi-language-python.tmp" \
-    github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3
+  go build -trimpath -ldflags="$LDFLAGS_BASE -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$v" \
+    -o "$BIN/pulumi-language-python.tmp" github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3
   # The language host runs programs through this shim, looked up next to its own executable.
   local sdkdir; sdkdir="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
   install -m 0755 "$sdkdir/python/cmd/pulumi-language-python-exec" "$BIN/pulumi-language-python-exec"
@@ -240,7 +240,8 @@ piece_pulumi_language_python() {
 piece_pulumi_language_yaml() {
   # The YAML language host, compiled against the same pkg/v3 and sdk/v3 as the CLI. The CLI finds it
   # beside itself (PULUMI_IGNORE_AMBIENT_PLUGINS keeps it from looking anywhere else).
-  pulumi_module "$WORK/pulumi-language-yaml" "$PULUMI_CLI_SDK_GO_VERSION" "github.com/pulumi/pulumi-yaml $PULUMI_YAML_VERSION"
+  pulumi_module "$WORK/pulumi-language-yaml" "$PULUMI_VERSION" "$PULUMI_CLI_SDK_GO_VERSION" \
+    "github.com/pulumi/pulumi-yaml $PULUMI_YAML_VERSION"
   cd "$WORK/pulumi-language-yaml"
   go build -trimpath -ldflags="$LDFLAGS_BASE" -o "$BIN/pulumi-language-yaml.tmp" \
     github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml

@@ -14,6 +14,7 @@ import functools
 import inspect
 import json
 import os
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -165,7 +166,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _declare(func: F, shared: tuple[tuple[str, Any, Any], ...], name: str) -> F:
     signature = inspect.signature(func)
-    own = [p for p in signature.parameters.values() if p.name != name]
+    resolved = typing.get_type_hints(func, include_extras=True)  # the Annotated[..., typer.Option] objects
+    own = [
+        p.replace(annotation=resolved.get(p.name, p.annotation))
+        for p in signature.parameters.values()
+        if p.name != name
+    ]
     declared = [
         inspect.Parameter(option, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
         for option, annotation, default in shared
@@ -178,7 +184,7 @@ def _declare(func: F, shared: tuple[tuple[str, Any, Any], ...], name: str) -> F:
 
     params = [*declared, *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own)]
     wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
-    hints = {k: v for k, v in getattr(func, "__annotations__", {}).items() if k != name}
+    hints = {k: v for k, v in resolved.items() if k != name}
     wrapper.__annotations__ = {**{option: annotation for option, annotation, _ in shared}, **hints}
     return wrapper  # type: ignore[return-value]
 
@@ -207,13 +213,13 @@ def emit(json_out: bool, info: dict[str, Any]) -> None:
 
 
 def fail(json_out: bool, code: Exit | int, message: str, problems: list[dict[str, str]] | None = None) -> typer.Exit:
-    """Report a failure (one JSON object on stdout with ``--json``, a line on stderr otherwise);
-    returns the exit to raise."""
+    """Report a failure: the message on stderr for people (and a pipeline's log), and with
+    ``--json`` also one JSON object on stdout (``{"error": {code, message, problems}}``), so that
+    stdout always holds one document to parse. Returns the exit to raise."""
+    typer.echo(f"meshstack: {message}", err=True)
     if json_out:
         error = {"code": int(code), "message": message, "problems": problems or []}
         typer.echo(json.dumps({"error": error}, sort_keys=True))
-    else:
-        typer.echo(f"meshstack: {message}", err=True)
     return typer.Exit(int(code))
 
 

@@ -1,7 +1,7 @@
 """meshstack's guardrails: the rules every preview and update of a stack is checked against.
 
 The policy pack (``policy/``) runs them in the engine — mandatory for prod, advisory elsewhere
-(``meshstack.tools.engine``) — so they hold whatever the stack config says and however the
+(``meshstack.tools.engine``, the driver) — so they hold whatever the stack config says and however the
 components were composed. Each rule is a plain, pure function over :class:`Resource` values (no
 Pulumi import here): a *resource* rule looks at one resource and returns messages; a *stack* rule
 looks at every resource and returns :class:`Violation` values (a message and the resource's URN).

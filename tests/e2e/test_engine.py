@@ -121,10 +121,10 @@ def test_kubectl_edit_is_reported_by_refresh_and_reverted_by_up_refresh(engine: 
     assert _weights(cluster) == [("v1", 0), ("v2", 100)]
     # Drift as meshstack defines it (what `meshstack refresh --preview-only` reports): what a
     # refreshing preview of the committed config would change back.
+    # kubectl now owns the weights it patched: the route is an update, and a field conflict.
     drift = engine.drift()
-    assert [(d["op"], d["type"], d["urn"].rsplit("::", 1)[-1]) for d in drift] == [
-        ("update", "kubernetes:networking.istio.io/v1:VirtualService", "bookinfo/reviews")
-    ], drift
+    assert {d["urn"].rsplit("::", 1)[-1] for d in drift} == {"bookinfo/reviews"}, drift
+    assert ("update", "kubernetes:networking.istio.io/v1:VirtualService") in {(d["op"], d["type"]) for d in drift}
     engine.up(refresh=True)
     assert _weights(cluster) == [("v1", 70), ("v2", 30)]
     engine.preview(expect_no_changes=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,8 +91,14 @@ def test_the_team_program_installs_a_prod_mesh_and_its_app(team_stack: auto.Stac
     result = team_stack.up(on_output=log, color="never", suppress_progress=True)
     created = _changes(result.summary.resource_changes or {})
     assert set(created) == {"create"} and created["create"] > 80, created
-    istiod = cluster.get("deployment", "istiod", "-n", "istio-system")
-    assert istiod["spec"]["replicas"] == 3  # the prod environment's HA default, set nowhere by the team
+    # The prod environment's HA default, set nowhere by the team: the chart leaves the Deployment's
+    # replicas to its HorizontalPodAutoscaler, which the controller manager applies within a sync.
+    hpa = cluster.get("horizontalpodautoscaler", "istiod", "-n", "istio-system")
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (3, 10)
+    deadline = time.monotonic() + 90
+    while cluster.get("deployment", "istiod", "-n", "istio-system")["spec"].get("replicas") != 3:
+        assert time.monotonic() < deadline, "the HPA did not scale istiod to its minimum of 3 within 90 s"
+        time.sleep(2)
     vs = cluster.get("virtualservice.networking.istio.io", "checkout", "-n", "shop")
     assert [(r["destination"]["subset"], r["weight"]) for r in vs["spec"]["http"][0]["route"]] == [
         ("v1", 90),

@@ -19,7 +19,7 @@ from __future__ import annotations
 from meshstack.tools.engine.changes import change_counts, changed_resources
 from meshstack.tools.engine.driver import Engine, project_root
 from meshstack.tools.engine.environment import bootstrap_env, git_commit, pid_alive
-from meshstack.tools.engine.errors import EngineError, PolicyRefused, StackLocked
+from meshstack.tools.engine.errors import EngineError, LegacyStateLayout, PolicyRefused, StackLocked
 from meshstack.tools.engine.settings import DEFAULT_STATE, ROOT
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "ROOT",
     "Engine",
     "EngineError",
+    "LegacyStateLayout",
     "PolicyRefused",
     "StackLocked",
     "bootstrap_env",

@@ -400,7 +400,8 @@ class Engine:
         """Whether the backend has this stack (a first deployment has none)."""
         self.prepare()
         env = self.env()
-        done = self.command().run(["stack", "ls", "--json"], str(self.project_dir), env)
+        with Outcomes(self.stack_name).guard():
+            done = self.command().run(["stack", "ls", "--json"], str(self.project_dir), env)
         return any(entry.get("name", "").split("/")[-1] == self.stack_name for entry in json.loads(done.stdout or "[]"))
 
     def last_update(self) -> auto.UpdateSummary | None:

@@ -25,6 +25,15 @@ class StackLocked(EngineError):
     """Another update holds the stack's lock (DIY backends fail fast instead of waiting)."""
 
 
+class LegacyStateLayout(EngineError):
+    """The backend holds state in pulumi's legacy (non-project) layout, which the engine (pulumi
+    3.275 and later) neither reads nor migrates (pulumi/pulumi#19566)."""
+
+
+#: How the engine refuses a legacy-layout backend (its own words; no error type carries it).
+LEGACY_LAYOUT_TEXT = "Legacy DIY state is no longer supported"
+
+
 class PolicyRefused(EngineError):
     """The guardrails (the policy pack, mandatory for this stack) refused the change: nothing was
     applied. The message lists each violation as the engine reported it."""
@@ -77,6 +86,13 @@ class Outcomes:
                 f"`meshstack recover --stack {self.stack}`"
             ) from err
         except auto.CommandError as err:
+            if LEGACY_LAYOUT_TEXT in str(err):
+                raise LegacyStateLayout(
+                    f"the backend of stack {self.stack} holds state in pulumi's legacy layout (stacks/<stack>.json, "
+                    "no meta.yaml), which this engine neither reads nor migrates: migrate it once with a pulumi CLI "
+                    "of v3.274.1 or earlier (`pulumi login <backend>` then `pulumi state upgrade --yes`; every stack "
+                    "needs an update on record), then run again (docs/engine.md#state-layout)"
+                ) from err
             if self.mandatory:
                 raise PolicyRefused(
                     f"the guardrails refused this change to stack {self.stack} (mandatory; docs/cd.md#guardrails):\n  "
