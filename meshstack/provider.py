@@ -1,7 +1,8 @@
 """meshstack as a Pulumi component provider, for programs in other languages (TypeScript, YAML …).
 
-``provider/PulumiPlugin.yaml`` runs :func:`serve`; ``pulumi package add <path>/provider`` then
-gives a TypeScript program ``new meshstack.MeshPlatform(...)`` and a YAML program
+Installing meshstack puts the plugin executable ``pulumi-resource-meshstack`` (it runs
+:func:`serve`) beside the ``meshstack`` command; ``pulumi package add <venv>/bin/pulumi-resource-meshstack``
+then gives a TypeScript program ``new meshstack.MeshPlatform(...)`` and a YAML program
 ``type: meshstack:MeshApp``. The schema is inferred from the annotations below, so the inputs are
 the types every Pulumi language has: strings, numbers, lists, maps, and config-form sections
 (``mesh``, ``gateways``, ``addons``, ``spec``) validated by the same model as stack config, with the
@@ -165,5 +166,5 @@ def _gateway(qualified: str | None) -> GatewayRef | None:
 
 
 def serve() -> None:
-    """Host the components as the ``meshstack`` provider (run by provider/PulumiPlugin.yaml)."""
+    """Host the components as the ``meshstack`` provider (the ``pulumi-resource-meshstack`` executable)."""
     component_provider_host(name=PACKAGE, components=[MeshPlatform, MeshApp])

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from meshstack.tools.engine import ROOT, bootstrap_env
+from meshstack.tools.engine import bootstrap_env
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,7 @@ def schema(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     env["PULUMI_HOME"] = str(tmp_path_factory.mktemp("pulumi-home"))  # nothing written to the shared home
     pulumi = Path(env["PATH"].split(":")[0]) / "pulumi"
     done = subprocess.run(
-        [str(pulumi), "package", "get-schema", str(ROOT / "provider")],
+        [str(pulumi), "package", "get-schema", str(Path(sys.executable).parent / "pulumi-resource-meshstack")],
         env=env,
         capture_output=True,
         text=True,
