@@ -140,6 +140,26 @@ def test_mesh_config_values_are_typed_through() -> None:
     assert render.istiod_values(off)["pilot"]["traceSampling"] == 0.0
 
 
+def test_an_upstream_envoy_mesh_tells_istiod_to_leave_out_istios_envoy_extensions() -> None:
+    istio = render.istiod_values(MeshConfig.parse({}))
+    assert "env" not in istio["pilot"] and "defaultProviders" not in istio["meshConfig"]
+    v = render.istiod_values(MeshConfig.parse({"proxy": {"flavor": "upstream-envoy"}}))
+    # Without these, upstream Envoy rejects the listeners istiod sends (unknown filter types).
+    assert v["pilot"]["env"] == {"PILOT_ENABLE_ALPN_FILTER": "false", "PILOT_ENABLE_METADATA_EXCHANGE": "false"}
+    assert v["meshConfig"]["defaultProviders"] == {"metrics": []}
+
+
+def test_prod_holds_apps_until_their_proxy_starts_and_refuses_upstream_envoy(dev: Recording, prod: Recording) -> None:
+    def mesh_config(rec: Recording) -> dict[str, Any]:
+        return dict(rec.one(type=CHART, name="mesh-istiod").inputs["values"]["meshConfig"])
+
+    assert mesh_config(prod)["defaultConfig"] == {"holdApplicationUntilProxyStarts": True}
+    assert "defaultConfig" not in mesh_config(dev)
+    message, registered = config_error("prod", mesh={"proxy": {"flavor": "upstream-envoy"}})
+    assert "mesh.proxy.flavor" in message and "prod runs Istio's own proxy (istio)" in message
+    assert registered == []
+
+
 # --- profiles ----------------------------------------------------------------------------------
 
 

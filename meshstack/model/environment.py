@@ -77,6 +77,8 @@ PROD: Final[dict[str, Any]] = {
         "defaultDeny": True,
         "networkPolicies": True,
         "outboundTrafficPolicy": "REGISTRY_ONLY",
+        # An app calling out as it starts would race its sidecar: apps start once their proxy is ready.
+        "proxy": {"holdApplicationUntilProxyStarts": True},
     },
     # The ingress survives a node drain: 2..6 replicas behind an HPA, at most one evicted at a time.
     "gateways": {

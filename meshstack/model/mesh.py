@@ -110,12 +110,34 @@ class IstiodConfig(Model):
         return problems
 
 
+class ProxyFlavor(StrEnum):
+    """Which Envoy the proxies run. ``istio``: Istio's own (the ``proxyv2`` image, Envoy with Istio's
+    extensions: ALPN, metadata exchange, the ``istio_requests_total`` stats). ``upstream-envoy``:
+    upstream Envoy without them (a cluster whose proxy image is built from upstream Envoy, such as
+    meshstack's embedded one): istiod is told not to emit those extensions, and rollouts analyse
+    Envoy's own per-cluster statistics instead of Istio's standard metrics (docs/rollouts.md)."""
+
+    ISTIO = "istio"
+    UPSTREAM_ENVOY = "upstream-envoy"
+
+
 class ProxyConfig(Model):
     """The sidecar (istio-proxy) injected into every workload pod."""
 
     resources: Resources = Field(
         default_factory=lambda: Profile.default().proxy_resources,
         description="Sidecar resources. Unset: the profile's (default: 100m/128Mi, demo: 10m/40Mi).",
+    )
+    flavor: ProxyFlavor = Field(
+        ProxyFlavor.ISTIO,
+        strict=False,
+        description="Which Envoy the proxies run: istio (Istio's proxyv2) or upstream-envoy (without Istio's "
+        "extensions; prod refuses it). Default: istio.",
+    )
+    hold_application_until_proxy_starts: bool = Field(
+        False,
+        description="Start an injected pod's app only once its proxy is ready (an app that calls out at start-up "
+        "otherwise races its proxy and fails). Default: false; prod: true.",
     )
 
 

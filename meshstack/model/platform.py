@@ -19,7 +19,7 @@ from meshstack.model.addons import AddonsConfig, DashboardAuth
 from meshstack.model.base import Model, Name, merge_defaults
 from meshstack.model.environment import Environment, environment_defaults
 from meshstack.model.gateway import GatewaysConfig, gateway_problems
-from meshstack.model.mesh import MeshConfig
+from meshstack.model.mesh import MeshConfig, ProxyFlavor
 from meshstack.model.namespace import WorkloadNamespace
 from meshstack.model.profile import Profile, ProfileName
 from meshstack.model.secrets import SecretsConfig
@@ -98,6 +98,14 @@ class PlatformSpec(Model):
         problems += [(["gateways", *split_path(p)], m) for p, m in gateway_problems(self.gateways)]
         problems += [(["addons", *split_path(p)], m) for p, m in self.addons.problems()]
         if self.environment is Environment.PROD:
+            if self.mesh.proxy.flavor is not ProxyFlavor.ISTIO:
+                problems.append(
+                    (
+                        ["mesh", "proxy", "flavor"],
+                        f"prod runs Istio's own proxy (istio), got {self.mesh.proxy.flavor.value}: upstream Envoy lacks "
+                        "Istio's ALPN and metadata exchange, and its standard metrics",
+                    )
+                )
             if self.mesh.mtls is not MtlsMode.STRICT:
                 problems.append((["mesh", "mtls"], f"prod requires STRICT mTLS, got {self.mesh.mtls.value}"))
             if self.mesh.chart_repository.startswith("http://"):

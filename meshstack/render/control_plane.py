@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshstack.model.mesh import MeshConfig
+from meshstack.model.mesh import MeshConfig, ProxyFlavor
 from meshstack.model.revision import InstalledRevision
 from meshstack.model.tls import MtlsMode
 from meshstack.render import fields
@@ -68,6 +68,13 @@ def istiod_values(
     }
     if extension_providers:
         mesh_config["extensionProviders"] = extension_providers
+    if mesh.proxy.hold_application_until_proxy_starts:
+        mesh_config["defaultConfig"] = {"holdApplicationUntilProxyStarts": True}
+    if mesh.proxy.flavor is ProxyFlavor.UPSTREAM_ENVOY:
+        # Upstream Envoy has none of Istio's extensions: istiod must not configure its ALPN and
+        # metadata-exchange filters, nor the stats filter its default metrics provider adds.
+        pilot["env"] = {"PILOT_ENABLE_ALPN_FILTER": "false", "PILOT_ENABLE_METADATA_EXCHANGE": "false"}
+        mesh_config["defaultProviders"] = {"metrics": []}
     if mesh.cni:
         # istio-cni sets up traffic redirection: injected pods get no istio-init (NET_ADMIN, NET_RAW).
         pilot["cni"] = {"enabled": True}
