@@ -3,6 +3,7 @@ overrides), runs it in a private environment, and turns the engine's failures in
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -31,9 +32,22 @@ def test_machine_keys_and_overrides_merge_over_the_committed_stack(tmp_path: Pat
     committed = yaml.safe_load(Path("Pulumi.dev.yaml").read_text())["config"]
     assert mesh["profile"] == committed["meshstack:mesh"]["profile"]
     assert config["meshstack:kubernetes"]["kubeconfig"] == str(tmp_path / "kubeconfig")
-    assert config["meshstack:secrets"] == {"generator": "builtin"}
+    assert "meshstack:secrets" not in config  # nothing forced: this kubeconfig is no embedded cluster's
     assert config["meshstack:apps"]["bookinfo"]["scenario"] == committed["meshstack:apps"]["bookinfo"]["scenario"]
     assert config["meshstack:apps"]["bookinfo"]["weights"] == {"reviews": {"v1": 90, "v2": 10}}
+
+
+def test_an_embedded_clusters_stack_config_is_laid_under_the_overrides(tmp_path: Path) -> None:
+    # scripts/cluster.py writes what a stack needs on it beside its kubeconfig.
+    needs = {"meshstack:secrets": {"generator": "builtin"}, "meshstack:mesh": {"proxy": {"flavor": "upstream-envoy"}}}
+    (tmp_path / "stack-config.json").write_text(json.dumps(needs))
+    engine = Engine("dev", tmp_path / "kubeconfig", tmp_path / "charts", tmp_path / "state", on_output=None)
+    engine.set_overrides(mesh={"proxy": {"holdApplicationUntilProxyStarts": True}})
+    config = engine.stack_config()
+    assert config["meshstack:secrets"] == {"generator": "builtin"}
+    assert config["meshstack:mesh"]["proxy"] == {"flavor": "upstream-envoy", "holdApplicationUntilProxyStarts": True}
+    assert config["meshstack:mesh"]["chartRepository"] == str(tmp_path / "charts")
+    assert config["meshstack:mesh"]["profile"] == "demo"  # the committed section is still there
 
 
 def test_prepare_writes_a_mirror_and_keeps_the_encryption_salt(tmp_path: Path) -> None:
@@ -138,9 +152,9 @@ def test_the_engines_go_collector_runs_less_often_unless_the_environment_says(
     monkeypatch.delenv("GOMEMLIMIT", raising=False)
     engine = Engine("dev", tmp_path / "kubeconfig", None, tmp_path)
     assert {k: engine.env()[k] for k in ("GOGC", "GOMEMLIMIT")} == {"GOGC": "400", "GOMEMLIMIT": "4GiB"}
-    # A rollout step collects more often (its heap would otherwise grow to several times the state).
+    # A rollout step too (on the 3.277 CLI 400 beat 150, docs/benchmarks.md).
     step = engine.step_env({"MESHSTACK_ROUTE_ONLY": "web"}, final_checkpoint=True)
-    assert {k: step[k] for k in ("GOGC", "GOMEMLIMIT")} == {"GOGC": "150", "GOMEMLIMIT": "4GiB"}
+    assert {k: step[k] for k in ("GOGC", "GOMEMLIMIT")} == {"GOGC": "400", "GOMEMLIMIT": "4GiB"}
     assert step["MESHSTACK_ROUTE_ONLY"] == "web" and step["PULUMI_SKIP_CHECKPOINTS"] == "true"
     assert "PULUMI_SKIP_CHECKPOINTS" not in engine.step_env()
     monkeypatch.setenv("GOGC", "100")  # an operator's own setting wins
@@ -177,3 +191,19 @@ def test_the_overlay_sets_the_engines_environment_and_this_process_gets_its_own_
     with pytest.raises(RuntimeError), overlay({"MESHSTACK_TEST_KEPT": "engine's"}):
         raise RuntimeError("the program failed")
     assert os.environ["MESHSTACK_TEST_KEPT"] == "mine"
+
+
+def test_the_clis_automatic_debug_log_is_off_unless_asked_for(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from meshstack.tools.engine.environment import quiet_debug_log
+
+    home = tmp_path / "pulumi-home"
+    (home / "logs").mkdir(parents=True)
+    (home / "logs" / "pulumi-old.log").write_text("x")
+    monkeypatch.delenv("MESHSTACK_PULUMI_DEBUG_LOG", raising=False)
+    quiet_debug_log(home)
+    assert (home / "logs").is_file() and "MESHSTACK_PULUMI_DEBUG_LOG" in (home / "logs").read_text()
+    kept = tmp_path / "kept"
+    (kept / "logs").mkdir(parents=True)
+    monkeypatch.setenv("MESHSTACK_PULUMI_DEBUG_LOG", "1")
+    quiet_debug_log(kept)
+    assert (kept / "logs").is_dir()

@@ -52,6 +52,8 @@ def test_up_from_empty_creates_the_whole_mesh(engine: Engine, cluster: Cluster) 
     # The state (checkpoints, backups, history) is readable by its owner only.
     files = [p for p in (engine.state / "backend").rglob("*") if p.is_file()]
     assert files and {oct(p.stat().st_mode & 0o777) for p in files} == {"0o600"}
+    # The CLI ran without its automatic debug log (docs/engine.md) and did not mind.
+    assert (Path(engine.env()["PULUMI_HOME"]) / "logs").is_file()
 
 
 def test_preview_right_after_up_is_clean_even_after_istiod_patches_its_webhooks(

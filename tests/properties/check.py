@@ -6,7 +6,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from meshstack.errors import ConfigError
+from meshstack.errors import ConfigError, Problem, join_path
+from meshstack.model import checks
+from meshstack.model.checks import MeshContext
 from meshstack.model.refs import GatewayKind, GatewayRef, MeshRef
 from meshstack.render.app import render_apps
 from meshstack.stacks.config import parse_apps
@@ -32,9 +34,14 @@ class SchemaInvalid(AssertionError):
 def check(section: dict[str, Any], ingress: GatewayRef | None) -> Outcome:
     """ACCEPTED (rendered and schema-valid) or REJECTED (ConfigError naming ``apps.*`` paths);
     raises SchemaInvalid, or any other exception as a crash."""
+    mesh = MeshRef(ingress=ingress)
     try:
         config = parse_apps(section)
-        manifests = render_apps(config, MeshRef(ingress=ingress)).all()
+        # What the components check against the mesh before they render (render assumes it passed).
+        problems = checks.section_problems(config.apps, config.target, config.peer_authentication, MeshContext.of(mesh))
+        if problems := config.located(problems):
+            raise ConfigError(Problem(join_path(["apps", *loc]), m) for loc, m in problems)
+        manifests = render_apps(config, mesh).all()
     except ConfigError as err:
         assert err.problems, "a ConfigError without problems"
         for problem in err.problems:

@@ -29,7 +29,14 @@ from meshstack.stacks.release import COMMIT_ENV
 from meshstack.stacks.stack_file import flat_config, read_config, stack_path
 from meshstack.tools.engine import workspace
 from meshstack.tools.engine.changes import change_counts, changed_resources
-from meshstack.tools.engine.environment import bootstrap_env, git_commit, overlay, private_files, scratch_dir
+from meshstack.tools.engine.environment import (
+    bootstrap_env,
+    git_commit,
+    overlay,
+    private_files,
+    quiet_debug_log,
+    scratch_dir,
+)
 from meshstack.tools.engine.errors import EngineError, Outcomes, StackLocked
 from meshstack.tools.engine.settings import (
     CHECKPOINTS,
@@ -41,7 +48,6 @@ from meshstack.tools.engine.settings import (
     PARALLEL,
     POLICY_PACK,
     ROOT,
-    STEP_GO_RUNTIME,
 )
 
 
@@ -112,6 +118,7 @@ class Engine:
 
     def env(self) -> dict[str, str]:
         env = dict(bootstrap_env())
+        quiet_debug_log(Path(env["PULUMI_HOME"]))
         env["PATH"] = os.pathsep.join([env.get("PATH", os.environ.get("PATH", "")), str(ROOT / ".venv" / "bin")])
         env.update(
             {
@@ -167,15 +174,9 @@ class Engine:
         return dict(FINAL_CHECKPOINT_ONLY) if self.checkpoints == "final" else {}
 
     def step_env(self, extra_env: Mapping[str, str] | None = None, *, final_checkpoint: bool = False) -> dict[str, str]:
-        """The environment of :meth:`targeted_up`: :meth:`env`, the Go runtime of a step
-        (:data:`STEP_GO_RUNTIME`, unless the environment sets it), ``extra_env``, and with
+        """The environment of :meth:`targeted_up`: :meth:`env`, ``extra_env``, and with
         ``final_checkpoint`` the state written once."""
-        return {
-            **self.env(),
-            **{k: v for k, v in STEP_GO_RUNTIME.items() if k not in os.environ and k not in self.extra_env},
-            **(extra_env or {}),
-            **(FINAL_CHECKPOINT_ONLY if final_checkpoint else {}),
-        }
+        return {**self.env(), **(extra_env or {}), **(FINAL_CHECKPOINT_ONLY if final_checkpoint else {})}
 
     def command(self) -> auto.PulumiCommand:
         """The Automation API's handle on the engine's CLI (the one :func:`bootstrap_env` puts first)."""

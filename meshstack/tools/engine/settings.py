@@ -22,14 +22,11 @@ POLICY_PACK = ROOT / "policy"
 #: the default (GOGC=100) a quarter of the CLI's CPU in a rollout step or a preview of a 100-service
 #: stack went to collecting garbage while it decoded and re-encoded the whole state; 400 collects
 #: a quarter as often (about 1 s of a preview), and the soft limit bounds what that costs in
-#: memory on a large stack (docs/benchmarks.md).
+#: memory on a large stack (docs/benchmarks.md). A rollout step ran best at 150 on the 3.184 CLI;
+#: the 3.277 CLI allocates more per step and steps are fastest at 400 too (docs/benchmarks.md).
 GO_RUNTIME = {"GOGC": "400", "GOMEMLIMIT": "4GiB"}
-#: What a rollout step (``Engine.targeted_up``) runs with instead, unless set in the environment.
-#: A step decodes the state, changes one resource and encodes the state once: at 400 its heap grows
-#: to several times the decoded state, and faulting that fresh memory in cost more than the
-#: collections saved. Interleaved on the 100-service stack: 150 took 0.2–0.3 s less a step than
-#: 400 (100 and 1000 were slower than both), while a preview is faster at 400.
-STEP_GO_RUNTIME = {"GOGC": "150"}
+#: ``$MESHSTACK_PULUMI_DEBUG_LOG=1`` keeps the CLI's own automatic debug log (:func:`~meshstack.tools.engine.environment.quiet_debug_log`).
+KEEP_DEBUG_LOG_ENV = "MESHSTACK_PULUMI_DEBUG_LOG"
 
 #: ``Engine.checkpoints``' values (docs/benchmarks.md#checkpoints).
 CHECKPOINTS = ("every", "final")

@@ -12,6 +12,7 @@ a fresh checkout (:func:`restore_secrets_manager`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -46,15 +47,28 @@ def layered(committed: Mapping[str, Any], layers: Iterable[Mapping[str, Any]]) -
     return config
 
 
+#: Beside an embedded cluster's kubeconfig (scripts/cluster.py): the stack config a stack needs on
+#: that cluster (the credential generator this engine can run, the proxy flavor of its node …).
+CLUSTER_STACK_CONFIG = "stack-config.json"
+
+
+def cluster_config(kubeconfig: Path | None) -> dict[str, Any]:
+    """What the cluster behind ``kubeconfig`` asks of a stack, when it is an embedded cluster."""
+    path = kubeconfig.parent / CLUSTER_STACK_CONFIG if kubeconfig is not None else None
+    if path is None or not path.is_file():
+        return {}
+    loaded = json.loads(path.read_text())
+    return loaded if isinstance(loaded, dict) else {}
+
+
 def machine_config(kubeconfig: Path | None, charts: Path | None) -> dict[str, Any]:
-    """The keys a laptop user would set for this machine: the cluster's kubeconfig, a local chart
-    directory, and the Python-only credential generator (pulumi-resource-random cannot be built
-    here, docs/engine.md)."""
-    local: dict[str, Any] = {"meshstack:secrets": {"generator": "builtin"}}
+    """The keys a laptop user would set for this machine: the cluster's kubeconfig and a local chart
+    directory, over what an embedded cluster asks of its stacks (:func:`cluster_config`)."""
+    local: dict[str, Any] = cluster_config(kubeconfig)
     if kubeconfig is not None:
         local["meshstack:kubernetes"] = {"kubeconfig": str(kubeconfig)}
     if charts is not None:
-        local["meshstack:mesh"] = {"chartRepository": str(charts)}
+        local["meshstack:mesh"] = deep_merge(local.get("meshstack:mesh", {}), {"chartRepository": str(charts)})
     return local
 
 
