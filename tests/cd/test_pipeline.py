@@ -188,6 +188,14 @@ def test_promote_job_promotes_dev_to_prod_and_rolls_out_there(pipeline: Pipeline
     ok(pipeline.meshstack("preview", "--stack", "prod", "--expect-no-changes", "--json"))
 
 
+def test_the_bucket_holds_state_in_the_project_layout_current_clis_require(pipeline: Pipeline) -> None:
+    # pulumi >= 3.275 refuses the legacy layout (stacks/<stack>.json, no meta.yaml): docs/engine.md#state-layout.
+    keys = set(pipeline.moto.objects())
+    assert ".pulumi/meta.yaml" in keys and pipeline.moto.objects()[".pulumi/meta.yaml"].strip() == b"version: 1"
+    assert {".pulumi/stacks/meshstack/dev.json", ".pulumi/stacks/meshstack/prod.json"} <= keys, sorted(keys)
+    assert not any(k.startswith(".pulumi/stacks/") and k.count("/") == 2 and k.endswith(".json") for k in keys)
+
+
 def test_secrets_are_encrypted_in_the_bucket(pipeline: Pipeline) -> None:
     secret = pipeline.prod.get("secrets", "-n", "istio-system")
     values: dict[str, str] = {}
