@@ -127,8 +127,8 @@ def test_a_yaml_program_adds_an_app_through_the_component_provider(
     project = tmp / "yaml-app"
     shutil.copytree(ROOT / "examples" / "yaml-app", project)
     doc = yaml.safe_load((project / "Pulumi.yaml").read_text())
-    # The plugin executable installing meshstack put beside this interpreter (the copy lives elsewhere).
-    doc["packages"]["meshstack"] = str(Path(sys.executable).parent / "pulumi-resource-meshstack")
+    # The folder holding the plugin executable installing meshstack put beside this interpreter.
+    doc["packages"]["meshstack"] = str(Path(sys.executable).parent)
     (project / "Pulumi.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     stack = workspace_stack(project, "e2e", tmp / "state", {"kubeconfig": str(cluster.kubeconfig)}, tmp / "log")
     result = stack.up(on_output=logger(tmp / "up.log"), color="never", suppress_progress=True)
