@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from meshstack.tools.engine import ROOT
+from meshstack.tools.engine.workspace import deep_merge
 from tests.e2e.conftest import Cluster, run
 from tests.rollout.telemetry import Behaviour, Exporter, PrometheusServer
 
@@ -255,6 +256,9 @@ def team_repository(directory: Path, dev: Cluster, prod: Cluster) -> Path:
     for stack, cluster in (("dev", dev), ("prod", prod)):
         doc = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
         config = doc["config"]
+        # The team writes down what the cluster needs (here: the builtin secret generator).
+        for key, value in cluster.stack_config().items():
+            config[key] = deep_merge(config.get(key, {}), value)
         config["meshstack:kubernetes"] = {"kubeconfig": str(cluster.kubeconfig)}
         config["meshstack:addons"]["prometheus"]["scrapeInterval"] = "1s"
         config["meshstack:gateways"]["ingress"]["serviceType"] = "NodePort"

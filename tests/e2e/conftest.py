@@ -57,6 +57,11 @@ class Cluster:
     def state(self) -> dict[str, Any]:
         return json.loads((self.dir / "state.json").read_text())
 
+    def stack_config(self) -> dict[str, Any]:
+        """What this cluster asks of a stack on it (``stack-config.json``: the builtin secret
+        generator; on a real node, the upstream-Envoy proxy) as ``meshstack:`` config keys."""
+        return dict(json.loads((self.dir / "stack-config.json").read_text()))
+
 
 @pytest.fixture(scope="session")
 def charts() -> Path:
