@@ -147,6 +147,10 @@ def test_an_upstream_envoy_mesh_tells_istiod_to_leave_out_istios_envoy_extension
     # Without these, upstream Envoy rejects the listeners istiod sends (unknown filter types).
     assert v["pilot"]["env"] == {"PILOT_ENABLE_ALPN_FILTER": "false", "PILOT_ENABLE_METADATA_EXCHANGE": "false"}
     assert v["meshConfig"]["defaultProviders"] == {"metrics": []}
+    # ... and its proxies export Envoy's per-cluster request statistics instead (rollouts read them).
+    assert v["meshConfig"]["defaultConfig"]["proxyStatsMatcher"] == {
+        "inclusionPrefixes": ["cluster.inbound|", "cluster.outbound|"]
+    }
 
 
 def test_prod_holds_apps_until_their_proxy_starts_and_refuses_upstream_envoy(dev: Recording, prod: Recording) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from meshstack.model.rollout import Phase, Rollout, RolloutState
+from meshstack.model.rollout.metric import MetricSource
 from meshstack.tools.runner.events import Event
 from meshstack.tools.runner.machine import Applied, Outcome, Runner
 from meshstack.tools.runner.prometheus import PrometheusError
@@ -27,10 +28,14 @@ class FakeStack:
     weights: dict[str, int] = field(default_factory=lambda: {"v1": 100})
     applies: list[tuple[RolloutState, bool]] = field(default_factory=list)
     kill_at: int | None = None
+    source: MetricSource = MetricSource.ISTIO
 
     @property
     def name(self) -> str:
         return "dev"
+
+    def metric_source(self) -> MetricSource:
+        return self.source
 
     def rollout(self, app: str) -> tuple[Rollout, str]:
         return self.policy, "shop"
@@ -119,6 +124,19 @@ def test_a_healthy_canary_steps_through_the_plan_an_interval_apart_and_is_promot
     assert kinds(events).count("check") == 3
     assert [route_only for _, route_only in stack.applies] == [True, True, True, True, False]
     assert stack.state is not None and stack.state.phase is Phase.PROMOTED and stack.state.cleaned
+
+
+def test_a_mesh_of_upstream_envoy_proxies_is_analysed_from_envoys_own_inbound_cluster_stats() -> None:
+    prom, events = FakePrometheus(), []
+    assert runner(FakeStack(policy(), source=MetricSource.ENVOY), prom, FakeClock(), events).run() is Outcome.PROMOTED
+    assert prom.queries and all("istio_" not in q for q in prom.queries)
+    canary = 'namespace="shop",pod=~"web-v2-[a-z0-9]+-[a-z0-9]+",cluster_name=~"inbound\\\\|.*"'
+    assert prom.queries[:3] == [
+        f"sum(increase(envoy_cluster_upstream_rq_total{{{canary}}}[60s]))",
+        f'100 * sum(rate(envoy_cluster_upstream_rq{{{canary},response_code!~"5.."}}[60s])) '
+        f"/ sum(rate(envoy_cluster_upstream_rq{{{canary}}}[60s]))",
+        f"histogram_quantile(0.99, sum by (le) (rate(envoy_cluster_upstream_rq_time_bucket{{{canary}}}[60s])))",
+    ]
 
 
 def test_failed_checks_beyond_the_limit_roll_back_route_first_then_cleanup() -> None:

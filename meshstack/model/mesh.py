@@ -16,6 +16,7 @@ from meshstack.model.profile import Profile, ProfileName
 from meshstack.model.release import MESH_RELEASE
 from meshstack.model.resources import Resources
 from meshstack.model.revision import DEFAULT_TAG, VERSION_PATTERN, InstalledRevision, Revision, version_tuple
+from meshstack.model.rollout.metric import MetricSource
 from meshstack.model.tls import MtlsMode
 from meshstack.versions import ISTIO_CHART_REPOSITORY, ISTIO_VERSION
 
@@ -139,6 +140,11 @@ class ProxyConfig(Model):
         description="Start an injected pod's app only once its proxy is ready (an app that calls out at start-up "
         "otherwise races its proxy and fails). Default: false; prod: true.",
     )
+
+    @property
+    def metric_source(self) -> MetricSource:
+        """What rollouts analyse: Istio's standard metrics, or Envoy's own where the proxy lacks them."""
+        return MetricSource.ENVOY if self.flavor is ProxyFlavor.UPSTREAM_ENVOY else MetricSource.ISTIO
 
 
 class MeshConfig(Model):

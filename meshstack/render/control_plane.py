@@ -68,13 +68,19 @@ def istiod_values(
     }
     if extension_providers:
         mesh_config["extensionProviders"] = extension_providers
+    default_config: dict[str, Any] = {}
     if mesh.proxy.hold_application_until_proxy_starts:
-        mesh_config["defaultConfig"] = {"holdApplicationUntilProxyStarts": True}
+        default_config["holdApplicationUntilProxyStarts"] = True
     if mesh.proxy.flavor is ProxyFlavor.UPSTREAM_ENVOY:
         # Upstream Envoy has none of Istio's extensions: istiod must not configure its ALPN and
         # metadata-exchange filters, nor the stats filter its default metrics provider adds.
         pilot["env"] = {"PILOT_ENABLE_ALPN_FILTER": "false", "PILOT_ENABLE_METADATA_EXCHANGE": "false"}
         mesh_config["defaultProviders"] = {"metrics": []}
+        # What is left to measure traffic by is Envoy's own per-cluster statistics, which Istio's
+        # bootstrap keeps out of the proxy's metrics unless asked (rollouts read the inbound ones).
+        default_config["proxyStatsMatcher"] = {"inclusionPrefixes": ["cluster.inbound|", "cluster.outbound|"]}
+    if default_config:
+        mesh_config["defaultConfig"] = default_config
     if mesh.cni:
         # istio-cni sets up traffic redirection: injected pods get no istio-init (NET_ADMIN, NET_RAW).
         pilot["cni"] = {"enabled": True}

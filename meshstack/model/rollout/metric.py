@@ -8,6 +8,10 @@ Built-ins read Istio's standard metrics as the destination reports them for the 
 * ``request-duration-p99``: the 99th percentile of request duration in milliseconds
   (``istio_request_duration_milliseconds_bucket``).
 
+Where the proxies are upstream Envoy (``mesh.proxy.flavor: upstream-envoy``) there is no
+``istio_requests_total``: the built-ins read Envoy's own statistics of the canary's inbound cluster
+instead (:class:`MetricSource`), the same two questions asked of what the proxy itself counts.
+
 A custom metric is a PromQL template; ``{{ namespace }}``, ``{{ app }}``, ``{{ workload }}`` (the
 canary's Deployment) and ``{{ interval }}`` are filled in before it is sent.
 """
@@ -26,6 +30,24 @@ from meshstack.model.base import Model, Name
 #: Placeholders a custom query may use.
 PLACEHOLDERS = ("namespace", "app", "workload", "interval")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")
+
+
+class MetricSource(StrEnum):
+    """Which series the built-in metrics read.
+
+    ``istio``: Istio's standard metrics (``istio_requests_total``,
+    ``istio_request_duration_milliseconds``), reported by the canary's sidecar as destination — what
+    a mesh running Istio's own proxy (``proxyv2``) exports, and the default.
+
+    ``envoy``: Envoy's own statistics of the canary's inbound cluster (``inbound|<port>||``) in each
+    canary pod's proxy: ``envoy_cluster_upstream_rq{response_code=…}`` and
+    ``envoy_cluster_upstream_rq_time`` (milliseconds) — what upstream Envoy exports, which lacks
+    Istio's stats extension. They count the same requests (those the canary's app answered, as its
+    own proxy saw them); the pods are picked by namespace and the Deployment's pod-name prefix.
+    """
+
+    ISTIO = "istio"
+    ENVOY = "envoy"
 
 
 class BuiltinMetric(StrEnum):

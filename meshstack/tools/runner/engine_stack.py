@@ -16,6 +16,7 @@ from typing import Any
 
 from kubernetes import client, config
 
+from meshstack.model.rollout.metric import MetricSource
 from meshstack.model.rollout.policy import Rollout
 from meshstack.model.rollout.state import RolloutState
 from meshstack.render.istio_networking import catch_all_weights
@@ -53,6 +54,9 @@ class EngineStack:
                 f"stack {self.name} has no rollout for app {app!r}; apps with a rollout: {', '.join(known) or 'none'}"
             )
         return found.rollout, spec.apps.namespace
+
+    def metric_source(self) -> MetricSource:
+        return self.engine.spec().mesh.proxy.metric_source
 
     def outputs(self) -> dict[str, Any]:
         if self._outputs is None:

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from meshstack.model.base import duration_seconds
 from meshstack.model.rollout.analysis import NoData
+from meshstack.model.rollout.metric import MetricSource
 from meshstack.model.rollout.policy import Rollout
 from meshstack.model.rollout.state import Phase, RolloutState
 from meshstack.model.rollout.step import StepKind
@@ -66,6 +67,10 @@ class StackDriver(Protocol):
 
     def recorded(self, app: str) -> RolloutState | None:
         """The state the stack recorded last."""
+        ...
+
+    def metric_source(self) -> MetricSource:
+        """Which series the stack's proxies export (``mesh.proxy.flavor``)."""
         ...
 
     def apply(self, app: str, state: RolloutState, *, route_only: bool) -> Applied:
@@ -208,12 +213,13 @@ class Runner:
         analysis = self.rollout.analysis
         workload = f"{self.app}-{self.rollout.canary}"
         interval = analysis.interval_seconds
+        source = self.driver.metric_source()
         at = self.clock.now()
         failed = {"failures": state.failures + 1, "step_failures": state.step_failures + 1}
         try:
-            count = self.prometheus.query(request_count(self.namespace, workload, interval), at) or 0.0
+            count = self.prometheus.query(request_count(self.namespace, workload, interval, source), at) or 0.0
             values = {
-                m.name: self.prometheus.query(metric_query(m, self.namespace, self.app, workload, interval), at)
+                m.name: self.prometheus.query(metric_query(m, self.namespace, self.app, workload, interval, source), at)
                 for m in analysis.metrics
             }
         except PrometheusError as err:
