@@ -40,6 +40,7 @@ class Recording:
         resources: list[Registered],
         outputs: dict[str, Any],
         secret_outputs: frozenset[str] = frozenset(),
+        warnings: list[str] | None = None,
     ) -> None:
         self.stack = stack
         self.resources = resources
@@ -47,6 +48,8 @@ class Recording:
         self.outputs = outputs
         #: The outputs exported as secrets (the engine would store them encrypted).
         self.secret_outputs = secret_outputs
+        #: What the program logged as warnings (``pulumi.log.warn``), in order.
+        self.warnings = list(warnings or [])
         self.by_urn = {r.urn: r for r in resources}
 
     def find(
@@ -263,4 +266,4 @@ def _run(
         raise
     finally:
         gc.set_threshold(*thresholds)
-    return Recording(stack, done.registered, done.outputs, done.secret_outputs)
+    return Recording(stack, done.registered, done.outputs, done.secret_outputs, done.warnings)
