@@ -4,6 +4,7 @@ meshstack up|preview|refresh|recover|destroy --stack S   a stack's lifecycle (do
 meshstack promote --from dev --to prod                  a release from one stack to another (docs/cd.md)
 meshstack rollout run|status|promote|abort|resume --stack S --app A    progressive delivery (docs/rollouts.md)
 meshstack render --stack S --out DIR                    the stack's objects, offline, for review
+meshstack graph --stack S --out FILE.svg [--live]       the mesh as a picture (docs/apps.md#meshstack-graph)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from meshstack.cli import promote, render, rollout, stack
+from meshstack.cli import graph, promote, render, rollout, stack
 
 
 def _version(value: bool) -> None:
@@ -53,6 +54,7 @@ app.command("promote")(promote.promote)
 app.command("promotion-summary")(promote.promotion_summary)
 app.command("render")(render.render)
 app.command("config-reference")(render.config_reference)
+app.command("graph")(graph.graph)
 app.add_typer(rollout.rollout_app, name="rollout")
 
 

@@ -500,6 +500,7 @@ class _Builder:
                     name,
                     {
                         "namespace": ns,
+                        "selector": selector,
                         "ports": ports,
                         "serviceAccounts": accounts,
                         "identities": [self.identity(ns, a) for a in accounts],
@@ -787,6 +788,7 @@ class _Builder:
             allow = [p for p in applying if p.action == "ALLOW"]
             mtls = self.service_mtls(service_id)
             service = self.nodes[service_id]
+            service.attrs["mtls"] = mtls
             if not allow:
                 service.attrs["authorization"] = "open"
                 self.edges.append(
