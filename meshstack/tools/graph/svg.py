@@ -108,6 +108,8 @@ def node_lines(node: Node) -> list[str]:
         lines = [node.label, f"gateway · {a.get('namespace')}", servers]
         if a.get("identity"):
             lines.append("sa " + str(a["identity"]).rsplit("/", 1)[-1])
+        if live := a.get("live"):
+            lines.append(f"pods {live['ready']}/{live['pods']} ready")
     elif node.kind == "host":
         lines = [node.label if node.label != "*" else "* (any host)", "host"]
     elif node.kind == "service":
@@ -126,6 +128,8 @@ def node_lines(node: Node) -> list[str]:
     elif node.kind == "version":
         replicas = a.get("replicas")
         lines = [node.label, f"{replicas} replica{'s' if replicas != 1 else ''}" if replicas is not None else ""]
+        if a.get("liveOnly"):
+            lines.append("not in the stack")
         if live := a.get("live"):
             lines.append(f"pods {live['ready']}/{live['pods']} ready")
             lines.append(f"proxies {live['proxies']}/{live['pods']}")
