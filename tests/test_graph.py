@@ -117,19 +117,24 @@ def test_default_scenario_spreads_reviews_over_every_version() -> None:
     assert all(e.attrs["balanced"] and e.attrs["weight"] is None for e in edges)
 
 
-def test_mirror_timeout_and_retries_of_an_own_service() -> None:
+def test_mirror_timeout_retries_and_a_deny_policy_of_an_own_service() -> None:
     web = {
         "versions": {"v1": {"image": "example/web:1"}, "v2": {"image": "example/web:2"}},
         "routes": [
             {"to": [{"version": "v1"}], "mirror": {"version": "v2", "percentage": 10}, "timeout": "3s",
              "retries": {"attempts": 2, "perTryTimeout": "1s"}},
         ],
+        "authorization": [{"action": "DENY", "rules": [{"namespaces": ["untrusted"], "methods": ["POST"]}]}],
     }  # fmt: skip
     g = graph_of("dev", apps={**stack_values("dev")["apps"], "services": {"web": web}})
     mirror = one(g, "mirror", "service:bookinfo/web", "version:bookinfo/web/v2")
-    assert mirror.attrs["percent"] == 10
+    assert mirror.attrs["percent"] == 10 and mirror.attrs["mtls"]["summary"] == "mTLS (PERMISSIVE)"
     traffic = one(g, "traffic", "service:bookinfo/web", "version:bookinfo/web/v1")
     assert traffic.attrs["timeout"] == "3s" and traffic.attrs["retries"] == {"attempts": 2, "perTryTimeout": "1s"}
+    # A DENY policy alone leaves the app open (no ALLOW applies), and says whom it shuts out.
+    denied = one(g, "denies", "caller:namespace:untrusted", "service:bookinfo/web")
+    assert denied.attrs["methods"] == ["POST"] and denied.attrs["policy"] == "bookinfo/web-0"
+    assert one(g, "allows", "caller:any", "service:bookinfo/web").attrs["policy"] is None
 
 
 def test_prod_edges_are_strict_mtls_and_the_allowed_callers_are_bookinfos(prod: Recording) -> None:

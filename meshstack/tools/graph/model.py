@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from meshstack.tools.recording import Recording
 
-#: The kinds of node and edge, in drawing order.
+#: The kinds of node and edge, in the order a graph lists them.
 NODE_KINDS = ("gateway", "caller", "host", "service", "version")
 EDGE_KINDS = ("serves", "routes", "traffic", "mirror", "allows", "denies")
 
@@ -116,6 +116,10 @@ def _meta(m: Manifest) -> tuple[str, str]:
     return str(meta.get("namespace") or "default"), str(meta.get("name") or "")
 
 
+def _spec(m: Manifest) -> Mapping[str, Any]:
+    return m.get("spec") or {}
+
+
 def _labels(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in (value or {}).items()} if isinstance(value, Mapping) else {}
 
@@ -148,7 +152,7 @@ class _Workload:
 
 def _workload(m: Manifest) -> _Workload:
     ns, name = _meta(m)
-    spec = m.get("spec") or {}
+    spec = _spec(m)
     template = spec.get("template") or {}
     labels = _labels((template.get("metadata") or {}).get("labels"))
     pod = template.get("spec") or {}
@@ -345,21 +349,18 @@ class _Builder:
         self.pas = [
             _PeerAuthentication(
                 *_meta(m),
-                selector=_labels(((m.get("spec") or {}).get("selector") or {}).get("matchLabels")),
-                mode=((m.get("spec") or {}).get("mtls") or {}).get("mode"),
-                ports={
-                    str(p): str((v or {}).get("mode"))
-                    for p, v in ((m.get("spec") or {}).get("portLevelMtls") or {}).items()
-                },
+                selector=_labels((_spec(m).get("selector") or {}).get("matchLabels")),
+                mode=(_spec(m).get("mtls") or {}).get("mode"),
+                ports={str(p): str((v or {}).get("mode")) for p, v in (_spec(m).get("portLevelMtls") or {}).items()},
             )
             for m in self.of("PeerAuthentication")
         ]
         self.policies = [
             _Policy(
                 *_meta(m),
-                selector=_labels(((m.get("spec") or {}).get("selector") or {}).get("matchLabels")) or None,
-                action=str((m.get("spec") or {}).get("action") or "ALLOW"),
-                rules=list((m.get("spec") or {}).get("rules") or []),
+                selector=_labels((_spec(m).get("selector") or {}).get("matchLabels")) or None,
+                action=str(_spec(m).get("action") or "ALLOW"),
+                rules=list(_spec(m).get("rules") or []),
             )
             for m in self.of("AuthorizationPolicy")
         ]
@@ -398,7 +399,7 @@ class _Builder:
             deployed.append((str(chart.get("namespace")), name, labels, account))
         for m in self.of("Gateway"):
             ns, name = _meta(m)
-            spec = m.get("spec") or {}
+            spec = _spec(m)
             node_id = f"gateway:{ns}/{name}"
             if str(m.get("apiVersion", "")).startswith("gateway.networking.k8s.io"):
                 listeners = [
@@ -469,7 +470,7 @@ class _Builder:
     def services(self) -> None:
         workloads = [_workload(m) for m in self.of("Deployment")]
         services = self.of("Service")
-        selectors = {_meta(m): _labels((m.get("spec") or {}).get("selector")) for m in services}
+        selectors = {_meta(m): _labels(_spec(m).get("selector")) for m in services}
         for m in services:
             ns, name = _meta(m)
             selector = selectors[(ns, name)]
@@ -490,7 +491,7 @@ class _Builder:
                     "targetPort": p.get("targetPort", p.get("port")),
                     **({"appProtocol": p["appProtocol"]} if p.get("appProtocol") else {}),
                 }
-                for p in (m.get("spec") or {}).get("ports") or []
+                for p in _spec(m).get("ports") or []
             ]
             accounts = sorted({w.service_account for w in pods})
             self.add(
@@ -515,7 +516,7 @@ class _Builder:
         rules: dict[tuple[str, str], Manifest] = {}
         for m in self.of("DestinationRule"):
             ns, _ = _meta(m)
-            spec = m.get("spec") or {}
+            spec = _spec(m)
             key = _host_of(str(spec.get("host", "")), ns)
             rules.setdefault(key, m)
             if tls := ((spec.get("trafficPolicy") or {}).get("tls") or {}).get("mode"):
@@ -601,6 +602,10 @@ class _Builder:
             edge["mtls"] = self.version_mtls(version_id)
             self.edges.append(Edge("traffic", service_id, version_id, edge))
 
+    def mirror(self, service_id: str, version_id: str, route: str, rule: int, percent: Any) -> None:
+        attrs = {"route": route, "rule": rule, "percent": percent, "mtls": self.version_mtls(version_id)}
+        self.edges.append(Edge("mirror", service_id, version_id, attrs))
+
     def destinations(self, route: Sequence[Mapping[str, Any]], namespace: str) -> list[tuple[str, int | None]]:
         """An Istio route's destinations as (version node, weight); a destination without subset
         spreads over every version of its service."""
@@ -623,7 +628,7 @@ class _Builder:
         routed: set[str] = set()
         for m in self.of("VirtualService"):
             ns, name = _meta(m)
-            spec = m.get("spec") or {}
+            spec = _spec(m)
             gateways = [str(g) for g in spec.get("gateways") or []]
             mesh = not gateways or "mesh" in gateways
             hosts = [str(h) for h in spec.get("hosts") or []]
@@ -651,14 +656,7 @@ class _Builder:
                             [(version_id, _)] = self.destinations([{"destination": mirror}], ns) or [("", None)]
                             if version_id in self.nodes:
                                 percent = _percent(http.get("mirrorPercentage")) or 100
-                                self.edges.append(
-                                    Edge(
-                                        "mirror",
-                                        service_id,
-                                        version_id,
-                                        {"route": f"{ns}/{name}", "rule": i, "percent": percent},
-                                    )
-                                )
+                                self.mirror(service_id, version_id, f"{ns}/{name}", i, percent)
                 for gateway in (g for g in gateways if g != "mesh"):
                     gw_ns, gw_name = gateway.split("/", 1) if "/" in gateway else (ns, gateway)
                     gateway_id = f"gateway:{gw_ns}/{gw_name}"
@@ -698,7 +696,7 @@ class _Builder:
         routed: set[str] = set()
         for m in self.of("HTTPRoute"):
             ns, name = _meta(m)
-            spec = m.get("spec") or {}
+            spec = _spec(m)
             for i, rule in enumerate(spec.get("rules") or []):
                 matches = [describe_gateway_api_match(x) for x in rule.get("matches") or []]
                 refs = list(rule.get("backendRefs") or [])
@@ -731,14 +729,7 @@ class _Builder:
                             )
                             if version_id is not None:
                                 percent = (f.get("requestMirror") or {}).get("percent", 100)
-                                self.edges.append(
-                                    Edge(
-                                        "mirror",
-                                        service_id,
-                                        version_id,
-                                        {"route": f"{ns}/{name}", "rule": i, "percent": percent},
-                                    )
-                                )
+                                self.mirror(service_id, version_id, f"{ns}/{name}", i, percent)
                     elif parent.get("kind", "Gateway") == "Gateway":
                         gateway_id = f"gateway:{parent_ns}/{parent.get('name')}"
                         if gateway_id in self.nodes:

@@ -156,7 +156,7 @@ def edge_lines(edge: Edge) -> list[str]:
     lines: list[str] = list(a.get("match", []))
     if a.get("balanced"):
         lines.append("round robin")
-    elif a.get("weight") is not None:
+    elif a.get("weight") is not None and not (a.get("match") and a["weight"] == 100):
         lines.append(_percent(a["weight"]))
     for fault in a.get("fault", []):
         what = fault["delay"] if fault["type"] == "delay" else f"HTTP {fault['status']}"
