@@ -39,7 +39,11 @@ def bookinfo_workloads() -> list[dict[str, Any]]:
     v2["spec"]["template"]["spec"]["containers"].append(SIDECAR)
     v4 = copy.deepcopy(next(o for o in keep if o["kind"] == "Deployment" and o["metadata"]["name"] == "reviews-v3"))
     v4["metadata"]["name"] = "reviews-v4"
-    for labels in (v4["metadata"]["labels"], v4["spec"]["selector"]["matchLabels"], v4["spec"]["template"]["metadata"]["labels"]):
+    for labels in (
+        v4["metadata"]["labels"],
+        v4["spec"]["selector"]["matchLabels"],
+        v4["spec"]["template"]["metadata"]["labels"],
+    ):
         labels["version"] = "v4"
     return [*keep, v4]
 
@@ -55,7 +59,9 @@ def test_live_graph_draws_endpoints_proxies_and_undeclared_versions(cluster: Clu
     cluster.kubectl("apply", "--server-side", "-f", str(manifest))
     deadline = time.monotonic() + 180
     while ready_endpoints(cluster, "reviews") < 4 or ready_endpoints(cluster, "ratings") < 1:
-        assert time.monotonic() < deadline, cluster.kubectl("get", "pods,endpointslices", "-n", "bookinfo", "-o", "wide")
+        assert time.monotonic() < deadline, cluster.kubectl(
+            "get", "pods,endpointslices", "-n", "bookinfo", "-o", "wide"
+        )
         time.sleep(1)
     svg = tmp_path / "live.svg"
     done = CliRunner().invoke(
