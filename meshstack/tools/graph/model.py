@@ -250,8 +250,10 @@ class _PeerAuthentication:
 
 
 def _mode_of(pa: _PeerAuthentication, port: int | None) -> str | None:
+    """The policy's mode on ``port`` (a port's UNSET inherits the policy's; the policy's UNSET: None)."""
     mode = pa.ports.get(str(port)) if port is not None else None
-    mode = mode or pa.mode
+    if mode in (None, "UNSET"):
+        mode = pa.mode
     return None if mode in (None, "UNSET") else mode
 
 
