@@ -434,3 +434,30 @@ def test_headless_chromium_draws_the_svg(tmp_path: Path) -> None:
 
 def _near(rgb: tuple[int, ...], want: tuple[int, int, int]) -> bool:
     return all(abs(x - y) <= 24 for x, y in zip(rgb, want, strict=True))
+
+
+def test_a_tls_host_of_the_gateway_and_a_required_jwt() -> None:
+    servers = [*stack_values("prod")["gateways"]["ingress"]["servers"],
+               {"port": 443, "protocol": "HTTPS", "hosts": ["shop.example.com"],
+                "tls": {"mode": "SIMPLE", "credentialName": "shop-cert"}}]  # fmt: skip
+    shop = {
+        "versions": {"v1": {"image": "example/shop:1.0"}},
+        "expose": {"hosts": ["shop.example.com"], "paths": [{"prefix": "/"}]},
+        "requestAuthentication": {"jwtRules": [{"issuer": "https://id.example.com", "jwksUri": "https://id.example.com/k"}],
+                                  "requireJwt": True},
+    }  # fmt: skip
+    g = graph_of(
+        "prod",
+        gateways={**stack_values("prod")["gateways"], "ingress": {"servers": servers}},
+        apps={**stack_values("prod")["apps"], "services": {"shop": shop}},
+    )
+    gateway, host = "gateway:istio-ingress/ingress", "host:istio-ingress/ingress/shop.example.com"
+    assert sorted((e.attrs["port"], e.attrs.get("tls")) for e in g.find("serves", gateway, host)) == [
+        (80, None),
+        (443, "SIMPLE"),
+    ]
+    assert [e.attrs["port"] for e in g.find("serves", gateway, "host:istio-ingress/ingress/*")] == [80]
+    assert one(g, "routes", host, "service:bookinfo/shop").attrs["match"] == ["path ^= /"]
+    assert one(g, "allows", gateway, "service:bookinfo/shop").attrs["policy"] == "bookinfo/shop-from-ingress"
+    assert one(g, "denies", "caller:no-jwt", "service:bookinfo/shop").attrs["ports"] == ["8080"]
+    assert g.warnings == []  # exposed: the ingress may call it

@@ -772,6 +772,8 @@ class _Builder:
                 self.add(Node(f"caller:jwt:{p}", "caller", f"JWT {p}", {"requestPrincipal": str(p)}))
                 for p in request_principals
             )
+        if list(source.get("notRequestPrincipals") or []) == ["*"] and len(source) == 1:
+            return [self.add(Node("caller:no-jwt", "caller", "requests without a JWT", {"source": dict(source)}))]
         text = _describe_source(source)
         return [self.add(Node(f"caller:{text}", "caller", text, {"source": dict(source)}))]
 
@@ -848,12 +850,10 @@ def _int(value: Any) -> int | None:
 
 
 def _host_matches(server_host: str, host: str) -> bool:
-    """Whether a gateway server's host serves ``host`` (``*`` and ``*.suffix`` wildcards, either way)."""
-    if "*" in (server_host, host) or server_host == host:
+    """Whether a gateway server's host covers ``host``: ``*``, the same host, or a ``*.suffix`` of it."""
+    if server_host in ("*", host):
         return True
-    if server_host.startswith("*."):
-        return host.endswith(server_host[1:])
-    return host.startswith("*.") and server_host.endswith(host[1:])
+    return server_host.startswith("*.") and host.endswith(server_host[1:])
 
 
 def build(
