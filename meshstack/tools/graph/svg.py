@@ -323,7 +323,7 @@ class _Layout:
                 labels = [ln for v in item.members for s in self.slots.get(v, []) for ln in s.lines]
                 gap = max(MIN_GAP, max((text_width(x, SMALL) for x in labels), default=0) + 40)
                 inner_gap[item.node] = gap
-                versions_w = max(sizes[v][0] for v in item.members) if item.members else 0
+                versions_w = max(sizes[v][0] for v in item.members)
                 versions_h = sum(sizes[v][1] for v in item.members) + 12 * (len(item.members) - 1)
                 item.w = PAD * 2 + w + gap + versions_w
                 item.h = PAD * 2 + max(h, versions_h)
