@@ -54,8 +54,9 @@ promotion-commit: ## After `meshstack promote`: commit (and push) the target's s
 	git log -1 --format='promotion-commit: %h %s' && \
 	if [ -n "$$(git remote)" ]; then git push; fi
 
-docs: venv ## Regenerate docs/config.md from the typed model
+docs: venv ## Regenerate docs/config.md from the typed model and docs/bookinfo-dev.svg (meshstack graph)
 	$(VENV)/bin/meshstack config-reference > docs/config.md
+	$(VENV)/bin/meshstack graph --stack dev --out docs/bookinfo-dev.svg
 
 bench: venv engine ## Benchmarks: N-service stacks vs a minimal program and kubectl -> docs/benchmarks.md (BENCH_SIZES=10,100,500,1000 for N=1000)
 	$(PY) -m benchmarks

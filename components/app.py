@@ -4,7 +4,8 @@
 :class:`~meshstack.model.app.AppSpec` was built), then the rules with context
 (:func:`meshstack.model.checks.app_problems`: what the render target can express, prod's rules,
 what the mesh can serve), all before it registers anything. Errors name Python attribute paths
-below ``app`` (``app.routes[0].to``).
+below ``app`` (``app.routes[0].to``); so do the warnings it logs (``pulumi.log.warn``:
+:func:`meshstack.model.checks.reachability_warnings`, an app nothing may call).
 
 Apply order is explicit (children do not inherit a parent's ``depends_on``) and holds only the
 edges safety needs: everything waits for the mesh (:attr:`MeshReference.ready`: CRDs, istiod) and
@@ -75,6 +76,8 @@ class MeshApp(pulumi.ComponentResource):
         mesh = checks.MeshContext.of(args.mesh.ref)
         if problems := checks.app_problems(name, args.app, args.target, mesh, supplied_images=frozenset(args.images)):
             raise ConfigError(Problem(_python("app", loc), message) for loc, message in problems)
+        for loc, message in checks.reachability_warnings(name, args.app, mesh):
+            pulumi.log.warn(f"{_python('app', loc)}: {message}")
         plan = plan_app(name, args.app, args.namespace, args.mesh.ref, args.target, state=args.rollout_state)
         super().__init__("meshstack:apps:MeshApp", name, None, args.mesh.options(opts))
         extra: list[pulumi.CustomResource] = []

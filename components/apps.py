@@ -4,7 +4,10 @@ PeerAuthentication, a Gateway when the apps must bring their own, and a :class:`
 The section is validated as a whole (:class:`~meshstack.model.apps.AppsConfig`: one app per
 ServiceAccount, the namespace's mTLS vs an app's client TLS, the render target) and against the
 mesh (:func:`meshstack.model.checks.section_problems`: prod's rules, an ingress for exposed apps,
-the analysis against Prometheus), then rendered once, before anything is registered.
+the analysis against Prometheus), then rendered once, before anything is registered. What deploys
+but most likely not as meant (:func:`meshstack.model.checks.section_warnings`: an app nothing may
+call) is logged as a warning (``pulumi.log.warn``), at the config key when the section came from
+stack config.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import pulumi
 from meshstack.components.app import MeshApp, MeshAppArgs
 from meshstack.components.k8s import kubernetes_object, object_key
 from meshstack.components.mesh_reference import MeshReference
-from meshstack.errors import ConfigError, Problem
+from meshstack.errors import ConfigError, Problem, join_path
 from meshstack.model import checks
 from meshstack.model.app import AppSpec
 from meshstack.model.apps import AppsConfig
@@ -45,6 +48,9 @@ class MeshAppsArgs:
     rollout_states: Mapping[str, RolloutState] = field(default_factory=dict)
     #: The section as already validated (``from_config``), so it is not validated twice.
     _validated: AppsConfig | None = field(default=None, repr=False, compare=False)
+    #: The section's config key when it came from stack config (``meshstack:apps``): warnings name
+    #: config paths below it instead of Python attributes.
+    _config_key: str | None = field(default=None, repr=False, compare=False)
 
     def config(self) -> AppsConfig:
         """The validated section (raises ConfigError naming Python paths, ``apps["web"].routes[0].to``)."""
@@ -60,8 +66,13 @@ class MeshAppsArgs:
 
     @classmethod
     def from_config(
-        cls, config: AppsConfig, mesh: MeshReference, rollout_states: Mapping[str, RolloutState] | None = None
+        cls,
+        config: AppsConfig,
+        mesh: MeshReference,
+        rollout_states: Mapping[str, RolloutState] | None = None,
+        config_key: str | None = None,
     ) -> MeshAppsArgs:
+        """The args of a section read from stack config at ``config_key`` (``meshstack:apps``)."""
         return cls(
             rollout_states=dict(rollout_states or {}),
             mesh=mesh,
@@ -70,6 +81,7 @@ class MeshAppsArgs:
             target=config.target,
             peer_authentication=config.peer_authentication,
             _validated=config,
+            _config_key=config_key,
         )
 
 
@@ -87,6 +99,9 @@ class MeshApps(pulumi.ComponentResource):
         problems = checks.section_problems(config.apps, config.target, config.peer_authentication, mesh)
         if problems := config.located(problems):
             raise ConfigError(Problem(python_path(AppsConfig, list(loc)), m) for loc, m in problems)
+        for loc, message in config.located(checks.section_warnings(config.apps, mesh)):
+            where = f"{args._config_key}.{join_path(loc)}" if args._config_key else python_path(AppsConfig, list(loc))
+            pulumi.log.warn(f"{where}: {message}")
         rendered = render_apps(config, args.mesh.ref, args.rollout_states)
         super().__init__("meshstack:apps:MeshApps", name, None, args.mesh.options(opts))
         child = pulumi.ResourceOptions(parent=self)

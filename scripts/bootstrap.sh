@@ -57,7 +57,7 @@ EOF
 
 ALL_PIECES=(pins go pulumi pulumi-language-python pulumi-language-yaml pulumi-resource-kubernetes pulumi-resource-random
             etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwok-stages plugins
-            gateway-api-crds istioctl prometheus checkov)
+            gateway-api-crds istioctl prometheus checkov chromium)
 ONLY=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -481,6 +481,23 @@ piece_checkov() {
   BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=true "$BIN/checkov" --version
 }
 
+piece_chromium() {
+  # Debian's headless browser: the tests render `meshstack graph`'s SVG to a PNG with it. Not pinned
+  # in versions.env: Debian's archive serves only the newest security build of chromium (an older
+  # one disappears), and the tests check what it draws, not how a given build draws it.
+  if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+    [[ "$(id -u)" == 0 ]] || { echo "needs Debian's chromium (apt-get install chromium, as root)"; return 1; }
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # policy-rc.d keeps the package's dependencies from starting services of their own.
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+    apt-get install -y -qq --no-install-recommends chromium
+    rm -f /usr/sbin/policy-rc.d
+  fi
+  ln -sf /usr/bin/chromium "$BIN/chromium"
+  "$BIN/chromium" --version
+}
+
 piece_plugins() {
   # Register the providers in PULUMI_HOME's plugin cache under the exact versions the Python SDKs ask
   # for, so the engine never tries to download them (they are also found on PATH).
@@ -543,6 +560,7 @@ ISTIO_RELEASE="$(bash "$REPO/scripts/istio_charts.sh" --print-source | cut -d' '
 run_piece istioctl piece_istioctl "istioctl-$ISTIO_RELEASE"
 run_piece prometheus piece_prometheus prometheus
 run_piece checkov piece_checkov checkov
+run_piece chromium piece_chromium chromium
 
 echo
 echo "bootstrap: summary (stamp $STAMP)"

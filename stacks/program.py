@@ -108,7 +108,8 @@ def deploy(
     # The apps (docs/apps.md): they wait for what the mesh reference names (istiod, namespaces, gateways).
     route_urns: dict[str, pulumi.Output[str]] = {}
     if spec.apps.enabled:
-        apps = MeshApps("apps", MeshAppsArgs.from_config(spec.apps, platform.mesh, states), opts=k8s_opts)
+        section = MeshAppsArgs.from_config(spec.apps, platform.mesh, states, config_key=f"{PREFIX}apps")
+        apps = MeshApps("apps", section, opts=k8s_opts)
         route_urns = {name: route.urn for name in states if (route := apps.apps[name].route) is not None}
 
     pulumi.export("environment", spec.environment.value)

@@ -15,6 +15,7 @@ Nothing here knows meshstack: a recording is plain data (:class:`Registered`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from inspect import isawaitable
@@ -61,6 +62,8 @@ class Evaluation:
     outputs: dict[str, Any]
     #: The outputs exported as secrets.
     secret_outputs: frozenset[str]
+    #: What the program logged as warnings (``pulumi.log.warn``), in order: what ``pulumi up`` would show.
+    warnings: list[str] = field(default_factory=list)
 
 
 # --- the wire format's secrets -------------------------------------------------------------------
@@ -147,6 +150,19 @@ class _RecordingMonitor(_mocks.MockMonitor):
         return super().Invoke(request)  # type: ignore[no-untyped-call]
 
 
+class _Warnings(logging.Handler):
+    """Keeps the messages the program logs as warnings (the mock engine's ``Log`` hands each
+    ``pulumi.log.warn`` to the logger given to ``set_mocks``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.WARNING:
+            self.messages.append(record.getMessage())
+
+
 # --- running ----------------------------------------------------------------------------------------
 
 
@@ -165,11 +181,17 @@ def evaluate(
     what it registers. ``previous_outputs``: what the engine would answer for the root stack's
     recorded state. Call it in a fresh ``contextvars.Context`` per program (the runtime keeps its
     settings in context variables). A failing program's exception is re-raised with
-    ``.registered`` set."""
+    ``.registered`` set. What the program logs as warnings is kept (:attr:`Evaluation.warnings`),
+    the rest of its log dropped, as the offline render has no engine to show it."""
     callbacks = _Callbacks()
     monitor = _RecordingMonitor(mocks, callbacks, previous_outputs)
+    warnings = _Warnings()
+    # A logger of this run alone (not in logging's registry): nothing else hears the program's log.
+    logger = logging.Logger(f"meshstack.mocks.{project}.{stack}", logging.DEBUG)
+    logger.propagate = False
+    logger.addHandler(warnings)
     pulumi.runtime.set_all_config(dict(config), secret_keys)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor, logger=logger)
     SETTINGS.callbacks = callbacks
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
@@ -195,7 +217,7 @@ def evaluate(
         outputs[key] = resolved if known else None
         if isinstance(value, pulumi.Output) and _sync_await(value.is_secret()):
             secrets.add(key)
-    return Evaluation(monitor.registered, outputs, frozenset(secrets))
+    return Evaluation(monitor.registered, outputs, frozenset(secrets), warnings.messages)
 
 
 async def _resolved(value: Any) -> tuple[Any, bool]:

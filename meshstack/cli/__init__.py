@@ -5,6 +5,7 @@ meshstack promote --from dev --to prod                  a release from one stack
 meshstack rollout run|status|promote|abort|resume --stack S --app A    progressive delivery (docs/rollouts.md)
 meshstack render --stack S --out DIR                    the stack's objects, offline, for review
 meshstack verify --stack S                              the stack's mesh, working on its cluster
+meshstack graph --stack S --out FILE.svg [--live]       the mesh as a picture (docs/apps.md#meshstack-graph)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from meshstack.cli import promote, render, rollout, stack, verify
+from meshstack.cli import graph, promote, render, rollout, stack, verify
 
 
 def _version(value: bool) -> None:
@@ -55,6 +56,7 @@ app.command("promotion-summary")(promote.promotion_summary)
 app.command("render")(render.render)
 app.command("verify")(verify.verify_command)
 app.command("config-reference")(render.config_reference)
+app.command("graph")(graph.graph)
 app.add_typer(rollout.rollout_app, name="rollout")
 
 

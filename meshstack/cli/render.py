@@ -36,6 +36,8 @@ def render(
         raise fail(json_out, Exit.REFUSED, f"stack {stack!r} has bad config:\n{error}", problems) from None
     except RunError as err:
         raise fail(json_out, Exit.REFUSED, f"stack {stack!r} cannot be rendered: {err}") from None
+    for warning in rec.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     counts = write_render(rec, out)
     if json_out:
         emit(True, {"stack": stack, "out": str(out), "counts": counts})

@@ -6,13 +6,17 @@ A model object checks its own fields when it is built. These rules need more tha
 * the **environment** (prod: STRICT mTLS on every path, mesh certificates for client TLS, pinned
   images, restricted pods, an explicit ``onNoData`` for every rollout);
 * the **mesh** (is there an ingress to expose through? does Prometheus scrape, and how often?
-  which images does the caller supply from elsewhere?).
+  which images does the caller supply from elsewhere? does it deny what no policy allows?).
 
 Each rule is written here once, and returns problems in one shape: ``(path, message)``, the path
 relative to what was checked (an app, or an apps section: ``services.<name>.…``). The stack spec
 (:class:`~meshstack.model.stack.StackSpec`), the components (``MeshApps``, ``MeshApp``) and the
-stack path call :func:`apps_problems` or :func:`app_problems`; each writes the paths in its own
+stack path call :func:`section_problems` or :func:`app_problems`; each writes the paths in its own
 user's terms (config keys, Python attributes). Render assumes its input passed them.
+
+Warnings have the same shape and are not refusals: config that deploys, but most likely not as
+meant (:func:`reachability_warnings`: an app that nothing may call). The components log them
+(``pulumi.log.warn``), and ``meshstack graph`` shows them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from meshstack.errors import Loc
 from meshstack.image_refs import image_is_pinned
 from meshstack.model.app import AppSpec
 from meshstack.model.base import duration_seconds
+from meshstack.model.policy.authorization import Action
 from meshstack.model.policy.peer_authentication import PeerAuthentication
 from meshstack.model.refs import MeshRef
 from meshstack.model.rollout.policy import Rollout
@@ -50,6 +55,8 @@ class MeshContext:
     scrape_interval: str | None = None
     #: The injection label(s) of the mesh's workload namespaces.
     injection_labels: Mapping[str, str] = field(default_factory=lambda: {"istio-injection": "enabled"})
+    #: Whether the mesh allows nothing until an app opens it (``mesh.defaultDeny``; prod's default).
+    default_deny: bool = False
 
     @property
     def prod(self) -> bool:
@@ -63,6 +70,7 @@ class MeshContext:
             ingress=mesh.ingress is not None,
             scrape_interval=mesh.prometheus_scrape_interval,
             injection_labels=dict(mesh.injection_labels),
+            default_deny=mesh.default_deny,
         )
 
 
@@ -211,6 +219,38 @@ def injection_problems(mesh: MeshContext) -> list[str]:
     """The apps' namespace is labelled for exactly one control plane (never both labels: IST0123)."""
     found = sorted(k for k in mesh.injection_labels if k in INJECTION_KEYS)
     return [] if len(found) == 1 else [f"the namespace needs exactly one injection label, got {found}"]
+
+
+def admits_a_caller(app: AppSpec) -> bool:
+    """Whether one of the app's ALLOW policies has a rule: something may call it under a default deny
+    (an ALLOW policy without rules allows nothing; DENY and AUDIT policies allow nothing either)."""
+    return any(policy.action is Action.ALLOW and policy.rules for policy in app.authorization)
+
+
+def reachability_warnings(name: str, app: AppSpec, mesh: MeshContext) -> Problems:
+    """A warning (not a refusal) for app ``name`` that nothing may call: the mesh denies by default,
+    no ALLOW rule of the app admits a caller, and the ingress does not serve it (an exposed app is
+    opened to the ingress gateway). Path relative to the app."""
+    if not mesh.default_deny or admits_a_caller(app) or (app.expose is not None and mesh.ingress):
+        return []
+    return [
+        (
+            ["authorization"],
+            f"nothing may call {name}: the mesh denies every request no policy allows (mesh.defaultDeny) and no "
+            f"ALLOW authorization rule of {name} admits a caller; allow its callers with an authorization rule "
+            "naming their principals, e.g. rules: [{principals: [cluster.local/ns/<namespace>/sa/<caller's "
+            "serviceAccount>]}], or expose it through the ingress",
+        )
+    ]
+
+
+def section_warnings(apps: Mapping[str, AppSpec], mesh: MeshContext) -> Problems:
+    """The warnings for a section of apps (paths relative to the section: ``services.<name>.…``)."""
+    return [
+        (["services", name, *loc], message)
+        for name, app in apps.items()
+        for loc, message in reachability_warnings(name, app, mesh)
+    ]
 
 
 # --- one app, one section ----------------------------------------------------------------------------------

@@ -70,6 +70,7 @@ class StackSpec(PlatformSpec):
             ingress=self.gateways.ingress.serves_routes,
             scrape_interval=self.addons.prometheus.scrape_interval if self.addons.prometheus.enabled else None,
             injection_labels=self.mesh.injection_labels(),
+            default_deny=self.mesh.default_deny,
         )
 
     def platform_problems(self) -> list[tuple[Loc, str]]:

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import contextvars
 import gc
+import importlib
+import runpy
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 
 from meshstack._sdk.mocks import Registered, evaluate, is_secret, unwrap_secret
 from meshstack.stacks.stack_file import SECRET_PLACEHOLDER, flat_config, known_stacks, read_config, stack_path
@@ -28,7 +32,18 @@ PROJECT = "meshstack"
 REDACTED = SECRET_PLACEHOLDER
 
 
-__all__ = ["REDACTED", "Recording", "Registered", "contains_secret", "redact", "run", "run_stack_file", "stack_config"]
+__all__ = [
+    "REDACTED",
+    "ProgramNotFound",
+    "Recording",
+    "Registered",
+    "contains_secret",
+    "project_program",
+    "redact",
+    "run",
+    "run_stack_file",
+    "stack_config",
+]
 
 
 class Recording:
@@ -40,6 +55,7 @@ class Recording:
         resources: list[Registered],
         outputs: dict[str, Any],
         secret_outputs: frozenset[str] = frozenset(),
+        warnings: list[str] | None = None,
     ) -> None:
         self.stack = stack
         self.resources = resources
@@ -47,6 +63,8 @@ class Recording:
         self.outputs = outputs
         #: The outputs exported as secrets (the engine would store them encrypted).
         self.secret_outputs = secret_outputs
+        #: What the program logged as warnings (``pulumi.log.warn``), in order.
+        self.warnings = list(warnings or [])
         self.by_urn = {r.urn: r for r in resources}
 
     def find(
@@ -227,13 +245,55 @@ def run_stack_file(
     config: Mapping[str, Any] | None = None,
     project: str = PROJECT,
     preview: bool = False,
+    stack_outputs: Mapping[str, Any] | None = None,
 ) -> Recording:
-    """Evaluate ``program`` with the config of ``root/Pulumi.<stack>.yaml`` (``config`` replaces it when given)."""
+    """Evaluate ``program`` with the config of ``root/Pulumi.<stack>.yaml`` (``config`` replaces it
+    when given); ``stack_outputs`` as for :func:`run`."""
     if config is None:
         flat, secret_keys = stack_config(stack, root, project)
     else:
         flat, secret_keys = flat_config(config, project)
-    return contextvars.Context().run(_run, stack, project, flat, secret_keys, program, preview, None)
+    return contextvars.Context().run(_run, stack, project, flat, secret_keys, program, preview, stack_outputs)
+
+
+class ProgramNotFound(ValueError):
+    """A project's program cannot be loaded (a YAML project, a missing module or function)."""
+
+
+def project_program(root: Path, entry: str | None = None) -> tuple[Callable[[], Any], str]:
+    """The program of the Pulumi project in ``root`` and the project's name (its config namespace),
+    as the engine would run it: ``entry`` (``module:function``, importable from ``root``) when given;
+    else meshstack's own program for the ``meshstack`` project (or a directory with stack files
+    only); else the project's ``__main__.py`` (``main:`` in Pulumi.yaml names another directory)."""
+    from meshstack.stacks.program import main  # noqa: PLC0415 - the stacks layer, loaded only here
+
+    described = root / "Pulumi.yaml"
+    project: dict[str, Any] = yaml.safe_load(described.read_text()) or {} if described.exists() else {}
+    name = str(project.get("name") or PROJECT)
+    runtime = project.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, Mapping) else runtime
+    if runtime_name not in (None, "python"):
+        raise ProgramNotFound(f"{described}: a {runtime_name} project; meshstack evaluates Python programs only")
+    source = (root / str(project.get("main") or ".")).resolve()
+    if str(source) not in sys.path:
+        sys.path.insert(0, str(source))
+    if entry is not None:
+        module_name, _, function = entry.partition(":")
+        if not module_name or not function:
+            raise ProgramNotFound(f"--program {entry}: expected module:function, e.g. shop_platform:main")
+        try:
+            found = getattr(importlib.import_module(module_name), function)
+        except (ImportError, AttributeError) as err:
+            raise ProgramNotFound(f"--program {entry}: cannot load it from {source}: {err}") from None
+        if not callable(found):
+            raise ProgramNotFound(f"--program {entry}: {function} is not a function")
+        return found, name
+    if name == PROJECT or not described.exists():
+        return main, name
+    script = source / "__main__.py"
+    if not script.exists():
+        raise ProgramNotFound(f"{root}: project {name} has no {script.name}; give --program module:function")
+    return (lambda: runpy.run_path(str(script), run_name="__main__")), name
 
 
 def _run(
@@ -263,4 +323,4 @@ def _run(
         raise
     finally:
         gc.set_threshold(*thresholds)
-    return Recording(stack, done.registered, done.outputs, done.secret_outputs)
+    return Recording(stack, done.registered, done.outputs, done.secret_outputs, done.warnings)
