@@ -270,13 +270,25 @@ _TYPE_NAMES = {
 }
 
 
+#: The JSON-schema key that says in words what a value may be (``a duration such as 2s``). It is
+#: kept apart from ``description``, which says what a field does: a message says what is allowed,
+#: never what the field is for.
+ALLOWED = "x-allowed"
+
+
+def allowing(text: str) -> dict[str, Any]:
+    """``json_schema_extra`` for a type or field whose allowed values are best said in words:
+    ``Field(pattern=..., json_schema_extra=allowing("a duration such as 100ms, 2s or 1m30s"))``."""
+    return {ALLOWED: text}
+
+
 def describe(fragment: Mapping[str, Any] | None, root: Mapping[str, Any] | None = None) -> str | None:
-    """Say in words what a JSON-schema fragment allows (``an integer >= 1``)."""
+    """Say in words what a JSON-schema fragment allows (``an integer >= 1``); never its description."""
     if fragment is None:
         return None
     fragment = _resolve(fragment, root)
-    if "description" in fragment and str(fragment["description"]).startswith("allowed:"):
-        return str(fragment["description"])[len("allowed:") :].strip()
+    if ALLOWED in fragment:
+        return str(fragment[ALLOWED])
     if "enum" in fragment:
         return "one of " + ", ".join(str(v) for v in fragment["enum"])
     if "const" in fragment:

@@ -32,7 +32,7 @@ from pydantic.alias_generators import to_camel, to_snake
 from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 from meshstack._sdk.pydantic_models import ModelMetaclass
-from meshstack.errors import KEY_PATTERNS, ConfigError, Loc, fail, from_validation_error
+from meshstack.errors import KEY_PATTERNS, ConfigError, Loc, allowing, fail, from_validation_error
 
 #: How error paths are written: ``config`` (camelCase keys, ``a.b[0].c``) or ``python``
 #: (attribute names and subscripts, ``a.b[0]["key"].c``).
@@ -222,7 +222,29 @@ def error_of(
     """pydantic's errors as one ConfigError, paths written in ``style``."""
     if style == "config":
         return from_validation_error(exc, _schema(cls), path_prefix)
-    return from_validation_error(exc, _schema(cls), path_prefix, render=lambda loc: python_path(cls, loc))
+    return from_validation_error(
+        exc, _schema(cls), path_prefix, render=lambda loc: python_path(cls, loc), keys=lambda loc: python_keys(cls, loc)
+    )
+
+
+def python_keys(root: Any, loc: Sequence[str | int]) -> list[str] | None:
+    """The field names (snake_case, as Python code writes them) of the model at ``loc`` below a
+    ``root`` model; None when no model is there."""
+    tp: Any = root
+    for part in loc:
+        if isinstance(part, int):
+            tp = _item_type(tp)
+            continue
+        model = _model_in(tp)
+        name = _field_key(model, part) if model is not None else None
+        if model is not None and name in model.model_fields:
+            tp = model.model_fields[name].annotation
+        elif _is_mapping(tp):
+            tp = _value_type(tp)
+        else:
+            return None
+    model = _model_in(tp)
+    return sorted(model.model_fields) if model is not None else None
 
 
 def python_path(root: Any, loc: Sequence[str | int]) -> str:
@@ -298,7 +320,7 @@ Name = Annotated[
     Field(
         pattern=DNS_LABEL,
         max_length=63,
-        description="allowed: a DNS label (lowercase letters, digits and '-', at most 63 characters)",
+        json_schema_extra=allowing("a DNS label (lowercase letters, digits and '-', at most 63 characters)"),
     ),
 ]
 
@@ -319,7 +341,7 @@ LabelKey = Annotated[
     Field(
         pattern=LABEL_KEY,
         max_length=317,
-        description="allowed: a label key such as app, team or example.com/tier",
+        json_schema_extra=allowing("a label key such as app, team or example.com/tier"),
     ),
     AfterValidator(_label_key),
 ]
@@ -332,12 +354,14 @@ LabelValue = Annotated[
     Field(
         pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$",
         max_length=63,
-        description="allowed: a label value (at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends)",
+        json_schema_extra=allowing(
+            "a label value (at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends)"
+        ),
     ),
 ]
 
-Percent = Annotated[float, Field(ge=0, le=100, description="allowed: a percentage between 0 and 100")]
-Port = Annotated[int, Field(ge=1, le=65535, description="allowed: a port number between 1 and 65535")]
+Percent = Annotated[float, Field(ge=0, le=100, json_schema_extra=allowing("a percentage between 0 and 100"))]
+Port = Annotated[int, Field(ge=1, le=65535, json_schema_extra=allowing("a port number between 1 and 65535"))]
 PositiveInt = Annotated[int, Field(ge=1)]
 
 #: The longest duration anything on the path accepts: Go's time.Duration (Kubernetes CEL
@@ -357,7 +381,7 @@ Duration = Annotated[
     Field(
         pattern=r"^([0-9]{1,12}(\.[0-9]{1,9})?(h|m|s|ms|us|ns))+$",
         max_length=64,
-        description="allowed: a duration such as 100ms, 2s, 1.5s or 1m30s",
+        json_schema_extra=allowing("a duration such as 100ms, 2s, 1.5s or 1m30s"),
     ),
     AfterValidator(_bounded_duration),
 ]
@@ -384,13 +408,13 @@ def duration_seconds(value: str) -> float:
 #: A Kubernetes CPU quantity (``100m``, ``0.5``, ``2``).
 CpuQuantity = Annotated[
     str,
-    Field(pattern=r"^([0-9]+(\.[0-9]+)?m?)$", description="allowed: a CPU quantity such as 100m, 0.5 or 2"),
+    Field(pattern=r"^([0-9]+(\.[0-9]+)?m?)$", json_schema_extra=allowing("a CPU quantity such as 100m, 0.5 or 2")),
 ]
 #: A Kubernetes memory quantity (``128Mi``, ``2Gi``, ``1G``).
 MemoryQuantity = Annotated[
     str,
     Field(
         pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$",
-        description="allowed: a memory quantity such as 128Mi, 2Gi or 1G",
+        json_schema_extra=allowing("a memory quantity such as 128Mi, 2Gi or 1G"),
     ),
 ]

@@ -42,7 +42,7 @@ class HttpRoute(Model):
     to: list[Destination] = Field(min_length=1, description="Versions receiving the traffic.")
     timeout: Duration | None = Field(
         None,
-        description="allowed: a duration such as 100ms, 2s or 1m30s — Whole-request timeout. Unset: none (Istio default).",
+        description="Whole-request timeout. Unset: none (Istio default).",
     )
     retries: Retries | None = Field(None, description="Retry policy. Unset: Istio's default retries.")
     fault: Fault | None = Field(None, description="Fault injection for matched requests (Istio only).")
