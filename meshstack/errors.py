@@ -8,6 +8,7 @@ prepended when the error is shown.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -133,12 +134,15 @@ def from_validation_error(
     schema: Mapping[str, Any] | None = None,
     path_prefix: Loc = (),
     render: Callable[[list[str | int]], str] | None = None,
+    keys: Callable[[list[str | int]], Iterable[str] | None] | None = None,
 ) -> ConfigError:
     """Turn pydantic's errors into Problems whose messages say what *is* allowed.
 
     ``schema`` is the root model's JSON schema (by alias); it is used to describe the allowed
     values at a location (``an integer >= 1``, ``one of STRICT, PERMISSIVE``, the allowed keys).
-    ``render`` writes a location relative to the root model (default: a config path).
+    ``render`` writes a location relative to the root model (default: a config path); ``keys``
+    names the keys allowed in the object at a location, spelled the same way (default: the
+    schema's, i.e. config keys). Paths and suggested keys are always in one spelling.
     """
     problems = []
     head = join_path(path_prefix)
@@ -162,9 +166,14 @@ def from_validation_error(
                 Problem(at(loc), _key_message(err.get("input"), _resolve(mapping, schema) if mapping else None))
             )
             continue
+        if err["type"] == "extra_forbidden":
+            spelled = keys(loc[:-1]) if keys is not None else None
+            if spelled is None:
+                spelled = (schema_at(schema, loc[:-1]) or {}).get("properties", {}) if schema is not None else ()
+            problems.append(Problem(at(loc), unknown_key(loc[-1] if loc else "", spelled)))
+            continue
         fragment = schema_at(schema, loc) if schema is not None else None
-        parent = schema_at(schema, loc[:-1]) if schema is not None else None
-        problems.append(Problem(at(loc), _message(err, fragment, parent, schema)))
+        problems.append(Problem(at(loc), _message(err, fragment, schema)))
     return ConfigError(problems)
 
 
@@ -178,19 +187,20 @@ def _clean_loc(loc: Sequence[Any]) -> list[str | int]:
     return out
 
 
-def _message(
-    err: Any,
-    fragment: Mapping[str, Any] | None,
-    parent: Mapping[str, Any] | None,
-    root: Mapping[str, Any] | None,
-) -> str:
+def unknown_key(given: Any, allowed: Iterable[str]) -> str:
+    """Why a key was refused: the keys allowed there and, when one is close, the one meant. The
+    caller spells ``allowed`` the way its user writes keys (config keys, or Python field names)."""
+    names = sorted(allowed)
+    if not names:
+        return "unknown key"
+    text = "unknown key; allowed keys are " + ", ".join(names)
+    close = difflib.get_close_matches(str(given), names, n=1, cutoff=0.75)
+    return f"{text}; did you mean {close[0]}?" if close else text
+
+
+def _message(err: Any, fragment: Mapping[str, Any] | None, root: Mapping[str, Any] | None) -> str:
     kind: str = err["type"]
     value = err.get("input")
-    if kind == "extra_forbidden":
-        allowed = sorted((parent or {}).get("properties", {}))
-        if allowed:
-            return "unknown key; allowed keys are " + ", ".join(allowed)
-        return "unknown key"
     allowed_text = describe(fragment, root) if fragment is not None else None
     if kind == "missing":
         return f"required; expected {allowed_text}" if allowed_text else "required"
