@@ -144,37 +144,53 @@ def from_validation_error(
     names the keys allowed in the object at a location, spelled the same way (default: the
     schema's, i.e. config keys). Paths and suggested keys are always in one spelling.
     """
-    problems = []
+    return render_problems(validation_problems(exc, schema, keys), path_prefix, render)
+
+
+def render_problems(
+    problems: Iterable[tuple[list[str | int], str]],
+    path_prefix: Loc = (),
+    render: Callable[[list[str | int]], str] | None = None,
+) -> ConfigError:
+    """``(location, message)`` problems as one ConfigError, each location written by ``render``
+    (default: a config path) below ``path_prefix``."""
     head = join_path(path_prefix)
+    return ConfigError(
+        Problem(nest(head, render(loc) if render is not None else join_path(loc)), message) for loc, message in problems
+    )
 
-    def at(loc: list[str | int]) -> str:
-        return nest(head, render(loc) if render is not None else join_path(loc))
 
+def validation_problems(
+    exc: ValidationError,
+    schema: Mapping[str, Any] | None = None,
+    keys: Callable[[list[str | int]], Iterable[str] | None] | None = None,
+) -> list[tuple[list[str | int], str]]:
+    """pydantic's errors as ``(location, message)``, locations relative to the root model
+    (see :func:`from_validation_error`)."""
+    problems: list[tuple[list[str | int], str]] = []
     for err in exc.errors(include_url=False):
         loc = _clean_loc(err["loc"])
         ctx = err.get("ctx") or {}
         if err["type"] == CUSTOM_ERROR_TYPE:
             for sub, message in ctx.get("problems") or ():
-                problems.append(Problem(at([*loc, *sub]), str(message)))
+                problems.append(([*loc, *sub], str(message)))
             if ctx.get("problems"):
                 continue
-            problems.append(Problem(at([*loc, *(ctx.get("subloc") or [])]), str(ctx.get("message", err["msg"]))))
+            problems.append(([*loc, *(ctx.get("subloc") or [])], str(ctx.get("message", err["msg"]))))
             continue
         if err["loc"] and err["loc"][-1] == "[key]":  # the mapping key itself is wrong, not its value
             mapping = schema_at(schema, loc[:-1]) if schema is not None else None
-            problems.append(
-                Problem(at(loc), _key_message(err.get("input"), _resolve(mapping, schema) if mapping else None))
-            )
+            problems.append((loc, _key_message(err.get("input"), _resolve(mapping, schema) if mapping else None)))
             continue
         if err["type"] == "extra_forbidden":
             spelled = keys(loc[:-1]) if keys is not None else None
             if spelled is None:
                 spelled = (schema_at(schema, loc[:-1]) or {}).get("properties", {}) if schema is not None else ()
-            problems.append(Problem(at(loc), unknown_key(loc[-1] if loc else "", spelled)))
+            problems.append((loc, unknown_key(loc[-1] if loc else "", spelled)))
             continue
         fragment = schema_at(schema, loc) if schema is not None else None
-        problems.append(Problem(at(loc), _message(err, fragment, schema)))
-    return ConfigError(problems)
+        problems.append((loc, _message(err, fragment, schema)))
+    return problems
 
 
 def _clean_loc(loc: Sequence[Any]) -> list[str | int]:

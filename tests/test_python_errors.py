@@ -17,6 +17,7 @@ import meshstack.model
 from meshstack.errors import ConfigError
 from meshstack.model import HttpRoute, Retries
 from meshstack.model.base import Model
+from tests.harness import config_error
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = {name: getattr(meshstack.model, name) for name in meshstack.model.__all__}
@@ -72,7 +73,7 @@ def test_no_field_description_is_worded_as_an_allowed_value() -> None:
 
 
 #: The modules whose docstring examples are doctests (run with meshstack.model's names).
-DOCTESTED = ("meshstack.model.policy.route",)
+DOCTESTED = ("meshstack.model.policy.route", "meshstack.model.base")
 
 
 @pytest.mark.parametrize("module", DOCTESTED)
@@ -98,3 +99,43 @@ def test_the_documented_canary_factory_exists_and_inline_examples_call_real_fact
             except Exception as err:  # noqa: BLE001 - report every broken example
                 failures.append(f"{path.relative_to(ROOT)}: {example}: {type(err).__name__}: {err}")
     assert failures == []
+
+
+# --- every problem at once ------------------------------------------------------------------------
+
+
+def test_the_readme_example_lists_all_three_problems_from_a_stack_file() -> None:
+    readme = (ROOT / "README.md").read_text()
+    documented = readme.split("```text\n3 configuration problems:")[1].split("```")[0]
+    message, registered = config_error(
+        "prod", colour="blue", mesh={"istiod": {"replicas": "two"}, "mtls": "PERMISSIVE"}
+    )
+    assert message == "3 configuration problems:" + documented.rstrip("\n")
+    assert "meshstack:mesh.mtls: prod requires STRICT mTLS, got PERMISSIVE" in message.splitlines()[3]
+    assert registered == []
+
+
+def test_prod_rules_on_apps_come_with_the_field_errors() -> None:
+    web = {
+        "versions": {"v1": {"image": "x/web:latest", "replicas": "two"}, "v2": {"image": "x/web:2"}},
+        "routes": [{"to": [{"version": "v1", "weight": 90}, {"version": "v2", "weight": 20}]}],
+    }
+    message, registered = config_error("prod", apps={"enabled": True, "namespace": "web", "services": {"web": web}})
+    lines = message.splitlines()
+    assert lines[0] == "3 configuration problems:"
+    assert (
+        '  meshstack:apps.services.web.versions.v1.replicas: expected an integer >= 0 and <= 1000, got "two"' in lines
+    )
+    assert "  meshstack:apps.services.web.routes[0].to: Istio route weights must sum to 100, got 110" in lines
+    assert any(line.startswith("  meshstack:apps.services.web.versions.v1.image: prod pins images") for line in lines)
+    assert registered == []
+
+
+def test_a_value_set_aside_is_unknown_not_its_default() -> None:
+    """A rule that reads a refused value is not run on its default: a namespace naming a revision
+    whose definition is broken is not also told that the revision does not exist."""
+    message, _ = config_error(
+        "dev", mesh={"revisions": [{"name": "Canary!"}]}, namespaces={"shop": {"revision": "canary"}}
+    )
+    assert message.splitlines()[0] == "1 configuration problem:"
+    assert "meshstack:mesh.revisions[0].name: expected a DNS label" in message
