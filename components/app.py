@@ -23,10 +23,10 @@ import pulumi
 
 from meshstack.components.k8s import kubernetes_object, object_key
 from meshstack.components.mesh_reference import MeshReference
-from meshstack.errors import ConfigError, Loc, Problem
-from meshstack.model import checks
+from meshstack.errors import Loc, Problem, join_path
+from meshstack.model import arguments, checks
 from meshstack.model.app import AppSpec
-from meshstack.model.base import python_path
+from meshstack.model.base import Name, python_path
 from meshstack.model.rollout.state import RolloutState
 from meshstack.model.target import RenderTarget
 from meshstack.render.app import AppManifests, plan_app
@@ -40,8 +40,9 @@ class MeshAppArgs:
     app: AppSpec
     #: The mesh it joins (``MeshPlatform.mesh``): carries the dependency on the platform.
     mesh: MeshReference
-    #: Its namespace: a workload namespace of the platform, or one labelled for injection.
-    namespace: str
+    #: Its namespace: a workload namespace of the platform (or of a ``MeshApps`` section); for a
+    #: mesh another program installed (``MeshReference(MeshRef(...))``), one labelled for injection.
+    namespace: Name
     #: How routes are rendered: Istio VirtualService (default) or Gateway API HTTPRoute.
     target: RenderTarget = RenderTarget.ISTIO
     #: Images by version that come from other resources (an Output of an image build); they
@@ -52,6 +53,9 @@ class MeshAppArgs:
     hosts: pulumi.Input[Sequence[str]] | None = None
     #: Where the app's rollout stands (``app.rollout``); unset: its start (the stable version serves).
     rollout_state: RolloutState | None = None
+
+    def __post_init__(self) -> None:
+        arguments.prepare(self)  # ``target="gatewayApi"`` as well as RenderTarget.GATEWAY_API
 
 
 class MeshApp(pulumi.ComponentResource):
@@ -71,10 +75,9 @@ class MeshApp(pulumi.ComponentResource):
     #: Every object, by apply group.
     resources: dict[str, list[pulumi.CustomResource]]
 
-    def __init__(self, name: str, args: MeshAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        mesh = checks.MeshContext.of(args.mesh.ref)
-        if problems := checks.app_problems(name, args.app, args.target, mesh, supplied_images=frozenset(args.images)):
-            raise ConfigError(Problem(_python("app", loc), message) for loc, message in problems)
+    def __init__(self, name: Name, args: MeshAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        _check(name, args, opts)  # every problem at once, before anything is registered
+        args.mesh.members.add_app(name, args.namespace)
         plan = plan_app(name, args.app, args.namespace, args.mesh.ref, args.target, state=args.rollout_state)
         super().__init__("meshstack:apps:MeshApp", name, None, args.mesh.options(opts))
         extra: list[pulumi.CustomResource] = []
@@ -157,6 +160,33 @@ def _apply_inputs(manifests: AppManifests, args: MeshAppArgs) -> None:
             key = "hosts" if m["kind"] == "VirtualService" else "hostnames"
             spec: dict[str, Any] = m["spec"]
             spec[key] = args.hosts
+
+
+def _check(name: str, args: MeshAppArgs, opts: pulumi.ResourceOptions | None) -> None:
+    """Every problem of a ``MeshApp(name, args, opts)`` in one ConfigError (Python paths: ``name``,
+    ``app.routes[0].to``, ``namespace`` …): its arguments' types, the app's rules with context, and
+    what the apps already in the mesh leave it (a name of its own, a namespace of the mesh). A rule
+    whose input is refused is not run."""
+    problems = [
+        *arguments.check_call(MeshApp.__init__, name=name, opts=opts),
+        *arguments.problems_of(args, MeshAppArgs),
+    ]
+    if not isinstance(args, MeshAppArgs):
+        arguments.refuse(problems)
+        return
+    bad = arguments.bad_fields(problems)
+    if not bad & {"name", "app", "target"}:
+        supplied = frozenset(args.images) if isinstance(args.images, Mapping) else frozenset()
+        if "mesh" in bad:  # the rules that need no mesh
+            found = [*checks.target_problems(name, args.app, args.target), *checks.image_problems(args.app, supplied)]
+        else:
+            mesh = checks.MeshContext.of(args.mesh.ref)
+            found = checks.app_problems(name, args.app, args.target, mesh, supplied_images=supplied)
+        problems += [Problem(_python("app", loc), message) for loc, message in found]
+    if not bad & {"name", "mesh", "namespace"}:
+        joining = args.mesh.members.app_problems(name, args.namespace, checks.MeshContext.of(args.mesh.ref))
+        problems += [Problem(join_path(loc), message) for loc, message in joining]
+    arguments.refuse(problems)
 
 
 def _python(head: str, loc: Loc) -> str:

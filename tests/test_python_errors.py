@@ -8,15 +8,41 @@ from __future__ import annotations
 
 import doctest
 import re
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 import meshstack.model
+from meshstack.apps.bookinfo import bookinfo_apps
+from meshstack.components import (
+    MeshAddons,
+    MeshApp,
+    MeshAppArgs,
+    MeshApps,
+    MeshAppsArgs,
+    MeshControlPlane,
+    MeshGateways,
+    MeshPlatform,
+    MeshPlatformArgs,
+    MeshReference,
+    WorkloadNamespaces,
+)
 from meshstack.errors import ConfigError
-from meshstack.model import HttpRoute, Retries
+from meshstack.model import (
+    AppSpec,
+    HttpRoute,
+    MeshConfig,
+    MeshRef,
+    RenderTarget,
+    Retries,
+    ServicePort,
+    Version,
+    WorkloadNamespace,
+)
 from meshstack.model.base import Model
+from meshstack.testing import Recording, run
 from tests.harness import config_error
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,3 +165,184 @@ def test_a_value_set_aside_is_unknown_not_its_default() -> None:
     )
     assert message.splitlines()[0] == "1 configuration problem:"
     assert "meshstack:mesh.revisions[0].name: expected a DNS label" in message
+
+
+# --- component boundaries ---------------------------------------------------------------------------
+
+
+def checkout(**fields: object) -> AppSpec:
+    versions = {"v1": Version(image="registry.example.com/shop/checkout:1.4.2")}
+    return AppSpec(ports=[ServicePort(port=8080)], versions=versions, **fields)  # type: ignore[arg-type]
+
+
+def shop_platform(environment: str = "dev") -> MeshPlatform:
+    return MeshPlatform("mesh", MeshPlatformArgs(environment=environment, namespaces={"shop": WorkloadNamespace()}))
+
+
+def refused(body: Callable[[], object]) -> tuple[ConfigError, Recording]:
+    """The ConfigError ``body`` stops with under mocks, and what was registered before it."""
+    with pytest.raises(ConfigError) as exc:
+        run(body)
+    return exc.value, getattr(exc.value, "recording")  # noqa: B009 - attached by the mock run
+
+
+def apps_registered(rec: Recording) -> list[str]:
+    return [r.name for r in rec.find(type="meshstack:apps:MeshApp")]
+
+
+def test_an_app_given_as_a_dict_is_a_config_error_at_app() -> None:
+    def body() -> None:
+        platform = shop_platform()
+        app = {"ports": [{"port": 8080}], "versions": {"v1": {"image": "x/checkout:1"}}}
+        MeshApp("checkout", MeshAppArgs(app=app, mesh=platform.mesh, namespace="shop"))  # type: ignore[arg-type]
+
+    err, rec = refused(body)
+    assert err.paths == ["app"]
+    assert err.problems[0].message == (
+        "expected an AppSpec, got a dict; build it with AppSpec(...), or AppSpec.parse(data) for config-form data"
+    )
+    assert apps_registered(rec) == []
+
+
+def test_an_unknown_environment_is_a_config_error_at_environment() -> None:
+    err, rec = refused(lambda: MeshPlatform("mesh", MeshPlatformArgs(environment="production")))
+    assert err.paths == ["environment"]
+    assert err.problems[0].message == 'expected one of dev, prod, got "production"'
+    assert rec.resources == []
+
+
+def test_the_platform_instead_of_its_mesh_is_a_config_error_at_mesh() -> None:
+    def body() -> None:
+        platform = shop_platform()
+        MeshApp("checkout", MeshAppArgs(app=checkout(), mesh=platform, namespace="shop"))  # type: ignore[arg-type]
+
+    err, rec = refused(body)
+    assert err.paths == ["mesh"]
+    assert err.problems[0].message == "expected a MeshReference, got a MeshPlatform; pass its .mesh"
+    assert apps_registered(rec) == []
+
+
+def test_two_apps_of_one_name_are_refused_before_the_second_registers() -> None:
+    def body() -> None:
+        platform = shop_platform()
+        MeshApp("checkout", MeshAppArgs(app=checkout(), mesh=platform.mesh, namespace="shop"))
+        MeshApp("checkout", MeshAppArgs(app=checkout(), mesh=platform.mesh, namespace="shop"))
+
+    err, rec = refused(body)
+    assert err.paths == ["name"]
+    assert err.problems[0].message.startswith('another MeshApp of this mesh is named "checkout" (in namespace shop)')
+    assert apps_registered(rec) == ["checkout"]
+
+
+def test_an_app_in_a_namespace_the_platform_does_not_manage_is_refused() -> None:
+    def body() -> None:
+        platform = shop_platform()
+        MeshApp("checkout", MeshAppArgs(app=checkout(), mesh=platform.mesh, namespace="payments"))
+
+    err, rec = refused(body)
+    assert err.paths == ["namespace"]
+    assert err.problems[0].message.startswith("payments is not a namespace of this mesh; allowed: shop")
+    assert apps_registered(rec) == []
+
+
+def test_a_section_s_namespace_is_the_mesh_s_and_its_services_are_taken() -> None:
+    def body() -> None:
+        platform = shop_platform()
+        MeshApps("team", MeshAppsArgs(mesh=platform.mesh, apps={"web": checkout()}, namespace="team"))
+        MeshApp("api", MeshAppArgs(app=checkout(), mesh=platform.mesh, namespace="team"))  # joins the section's
+        MeshApp("web", MeshAppArgs(app=checkout(), mesh=platform.mesh, namespace="team"))
+
+    err, rec = refused(body)
+    assert err.paths == ["name"]
+    assert err.problems[0].message == 'MeshApps("team") already defines Service web in namespace team'
+    assert sorted(apps_registered(rec)) == ["api", "team-web"]
+
+    def shop_again() -> None:
+        platform = shop_platform()
+        MeshApps("apps", MeshAppsArgs(mesh=platform.mesh, apps={"web": checkout()}, namespace="shop"))
+
+    err, _ = refused(shop_again)
+    assert err.paths == ["namespace"]
+    assert err.problems[0].message.startswith("is a workload namespace of the platform, which creates it")
+
+
+def test_a_component_reports_every_problem_of_its_arguments_at_once() -> None:
+    """Types, the app's rules, prod's rules and the mesh's membership in one error."""
+
+    def body() -> None:
+        platform = shop_platform("prod")
+        app = AppSpec(
+            versions={"v1": Version(image="x/checkout:latest"), "v2": Version()},
+            routes=[HttpRoute.weighted_split({"v1": 90, "v2": 20})],
+        )
+        images = {"v2": 2}  # an image reference, not a number
+        MeshApp("checkout", MeshAppArgs(app=app, mesh=platform.mesh, namespace="payments", images=images))  # type: ignore[dict-item]
+
+    err, rec = refused(body)
+    assert err.paths == ["app.routes[0].to", 'app.versions["v1"].image', 'images["v2"]', "namespace"]
+    messages = dict((p.path, p.message) for p in err.problems)
+    assert messages["app.routes[0].to"] == "Istio route weights must sum to 100, got 110"
+    assert messages['app.versions["v1"].image'].startswith("prod pins images")
+    assert messages['images["v2"]'] == "expected a string or an Output, got 2"
+    assert messages["namespace"].startswith("payments is not a namespace of this mesh")
+    assert apps_registered(rec) == []
+
+
+def test_the_platform_reports_wrong_types_with_its_rules() -> None:
+    args = MeshPlatformArgs(
+        environment="prod",
+        mesh=MeshConfig(mtls="PERMISSIVE"),
+        gateways={"ingress": {}},  # type: ignore[arg-type]
+        namespaces={"shop": {}},  # type: ignore[dict-item]
+    )
+    with pytest.raises(ConfigError) as exc:
+        args.spec()
+    assert exc.value.paths == ["gateways", "mesh.mtls", 'namespaces["shop"]']
+    messages = [p.message for p in exc.value.problems]
+    assert messages[0].startswith("expected a GatewaysConfig or None, got a dict; build it with GatewaysConfig(...)")
+    assert messages[1] == "prod requires STRICT mTLS, got PERMISSIVE"
+    assert messages[2].startswith("expected a WorkloadNamespace, got a dict; build it with")
+
+
+COMPONENTS = [
+    (MeshPlatform, "MeshPlatformArgs"),
+    (MeshApp, "MeshAppArgs"),
+    (MeshApps, "MeshAppsArgs"),
+    (MeshControlPlane, "MeshControlPlaneArgs"),
+    (MeshGateways, "MeshGatewaysArgs"),
+    (MeshAddons, "MeshAddonsArgs"),
+    (WorkloadNamespaces, "WorkloadNamespacesArgs"),
+]
+
+
+@pytest.mark.parametrize(("component", "args_name"), COMPONENTS, ids=[c.__name__ for c, _ in COMPONENTS])
+def test_every_public_component_refuses_arguments_of_the_wrong_type(component: type, args_name: str) -> None:
+    err, rec = refused(lambda: component("x", {"mesh": {}}, opts={"parent": None}))
+    assert err.paths == ["args", "opts"]
+    assert err.problems[0].message == f"expected {_a(args_name)}, got a dict; build it with {args_name}(...)"
+    assert err.problems[1].message == "expected a ResourceOptions or None, got a dict"
+    assert rec.resources == []
+
+
+def _a(name: str) -> str:
+    return ("an " if name[0] in "AEIOU" else "a ") + name
+
+
+def test_the_mesh_reference_and_bookinfo_check_their_arguments() -> None:
+    with pytest.raises(ConfigError) as exc:
+        MeshReference(MeshRef(), ready=["istiod"])  # type: ignore[list-item]
+    assert exc.value.paths == ["ready[0]"]
+    assert exc.value.problems[0].message == 'expected a Resource, got "istiod"'
+    with pytest.raises(ConfigError) as exc:
+        bookinfo_apps({"scenario": "jason-v2"})  # type: ignore[arg-type]
+    assert exc.value.paths == ["config"]
+    assert "expected a BookinfoConfig, got a dict; build it with BookinfoConfig(...)" in str(exc.value)
+    with pytest.raises(ConfigError) as exc:
+        AppSpec({"versions": {}})  # type: ignore[misc]
+    assert exc.value.paths == ["AppSpec(...)"]
+    assert "use AppSpec.parse(data)" in str(exc.value)
+
+
+def test_enum_arguments_take_their_values_as_model_fields_do() -> None:
+    args = MeshAppArgs(app=checkout(), mesh=MeshReference(), namespace="shop", target="gatewayApi")  # type: ignore[arg-type]
+    assert args.target is RenderTarget.GATEWAY_API

@@ -64,11 +64,17 @@ class _ValidatingMeta(ModelMetaclass):
     """
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if args:  # pydantic's TypeError would not say what to write instead
+            given = ", ".join(type(a).__name__ for a in args)
+            raise ConfigError.single(
+                f"{cls.__name__}(...)",
+                f"takes its fields as keyword arguments, got {len(args)} positional ({given}); "
+                f"for config-form data (a mapping) use {cls.__name__}.parse(data)",
+            )
         try:
-            return super().__call__(*args, **kwargs)
+            return super().__call__(**kwargs)
         except ValidationError as exc:
-            data = kwargs if not args else None
-            raise error_of(exc, cls, style="python", data=data) from None  # type: ignore[arg-type]
+            raise error_of(exc, cls, style="python", data=kwargs) from None  # type: ignore[arg-type]
 
 
 class Model(BaseModel, metaclass=_ValidatingMeta):
