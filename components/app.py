@@ -1,10 +1,12 @@
 """MeshApp: one service of the mesh — workloads → DestinationRules → routes → security policies.
 
-``MeshApp`` validates and renders itself: the app's own rules (checked when the
-:class:`~meshstack.model.app.AppSpec` was built), then the rules with context
-(:func:`meshstack.model.checks.app_problems`: what the render target can express, prod's rules,
-what the mesh can serve), all before it registers anything. Errors name Python attribute paths
-below ``app`` (``app.routes[0].to``).
+``MeshApp`` validates and renders itself: its arguments' types (:mod:`meshstack.model.arguments`),
+the app's own rules (checked when the :class:`~meshstack.model.app.AppSpec` was built), the rules
+with context (:func:`meshstack.model.checks.app_problems`: what the render target can express,
+prod's rules, what the mesh can serve) and what the apps already in the mesh leave it
+(:class:`meshstack.model.checks.Members`: a name of its own, a namespace of the mesh), all at
+once and before it registers anything. Errors name its arguments and Python attribute paths
+below them (``name``, ``namespace``, ``app.routes[0].to``).
 
 Apply order is explicit (children do not inherit a parent's ``depends_on``) and holds only the
 edges safety needs: everything waits for the mesh (:attr:`MeshReference.ready`: CRDs, istiod) and

@@ -185,7 +185,7 @@ def validation_problems(
         if err["type"] == "extra_forbidden":
             spelled = keys(loc[:-1]) if keys is not None else None
             if spelled is None:
-                spelled = (schema_at(schema, loc[:-1]) or {}).get("properties", {}) if schema is not None else ()
+                spelled = _properties(schema_at(schema, loc[:-1]), schema)
             problems.append((loc, unknown_key(loc[-1] if loc else "", spelled)))
             continue
         fragment = schema_at(schema, loc) if schema is not None else None
@@ -223,6 +223,20 @@ def _message(err: Any, fragment: Mapping[str, Any] | None, root: Mapping[str, An
     if allowed_text:
         return f"expected {allowed_text}, got {show(value)}"
     return f"{err['msg']}, got {show(value)}"
+
+
+def _properties(fragment: Mapping[str, Any] | None, root: Mapping[str, Any] | None) -> list[str]:
+    """The keys of the object a schema fragment describes (the object member of an optional one)."""
+    if fragment is None:
+        return []
+    fragment = _resolve(fragment, root)
+    if "properties" in fragment:
+        return list(fragment["properties"])
+    for key in ("anyOf", "oneOf"):
+        for option in fragment.get(key, ()):
+            if found := _properties(option, root):
+                return found
+    return []
 
 
 def _resolve(fragment: Mapping[str, Any], root: Mapping[str, Any] | None) -> Mapping[str, Any]:

@@ -65,6 +65,14 @@ def test_a_python_typo_is_answered_with_python_field_names() -> None:
         Retries.parse({"attempts": 2, "perTryTimout": "1s"}, path=["routes", 0, "retries"])
     assert exc.value.paths == ["routes[0].retries.perTryTimout"]
     assert exc.value.problems[0].message.endswith("attempts, perTryTimeout, retryOn; did you mean perTryTimeout?")
+    # ... and from a stack file, below an optional section.
+    route = {"to": [{"version": "v1"}], "retries": {"attempts": 2, "perTryTimout": "1s"}}
+    web = {"versions": {"v1": {"image": "x/web:1"}}, "routes": [route]}
+    message, _ = config_error("dev", apps={"enabled": True, "services": {"web": web}})
+    assert message.splitlines()[1:] == [
+        "  meshstack:apps.services.web.routes[0].retries.perTryTimout: unknown key; allowed keys are attempts, "
+        "perTryTimeout, retryOn; did you mean perTryTimeout?"
+    ]
 
 
 def test_a_message_says_what_is_allowed_never_what_the_field_is_for() -> None:

@@ -6,7 +6,9 @@ A model object checks its own fields when it is built. These rules need more tha
 * the **environment** (prod: STRICT mTLS on every path, mesh certificates for client TLS, pinned
   images, restricted pods, an explicit ``onNoData`` for every rollout);
 * the **mesh** (is there an ingress to expose through? does Prometheus scrape, and how often?
-  which images does the caller supply from elsewhere?).
+  which images does the caller supply from elsewhere? which namespaces does it manage?);
+* the **other apps** of the mesh, built separately in one program (:class:`Members`: one app per
+  name, one definition per Service, only namespaces the mesh manages).
 
 Each rule is written here once, and returns problems in one shape: ``(path, message)``, the path
 relative to what was checked (an app, or an apps section: ``services.<name>.…``). The stack spec
