@@ -15,6 +15,7 @@ import pulumi
 
 from meshstack.components.k8s import kubernetes_object, resource_name
 from meshstack.components.secret import generated_secret
+from meshstack.model import arguments
 from meshstack.model.addons import AddonsConfig
 from meshstack.model.secrets import SecretGenerator
 from meshstack.render.addons import grafana, jaeger, kiali, prometheus
@@ -30,9 +31,18 @@ class MeshAddonsArgs:
     #: Who generates the Grafana password and the Kiali signing key.
     secret_generator: SecretGenerator = SecretGenerator.RANDOM
 
+    def __post_init__(self) -> None:
+        arguments.prepare(self)
+
 
 class MeshAddons(pulumi.ComponentResource):
     def __init__(self, name: str, args: MeshAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        arguments.refuse(
+            [
+                *arguments.check_call(MeshAddons.__init__, name=name, opts=opts),
+                *arguments.problems_of(args, MeshAddonsArgs),
+            ]
+        )
         super().__init__("meshstack:addons:MeshAddons", name, None, opts)
         addons, ns = args.addons, args.namespace
         self.objects: dict[str, list[pulumi.CustomResource]] = {}

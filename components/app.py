@@ -1,11 +1,14 @@
 """MeshApp: one service of the mesh — workloads → DestinationRules → routes → security policies.
 
-``MeshApp`` validates and renders itself: the app's own rules (checked when the
-:class:`~meshstack.model.app.AppSpec` was built), then the rules with context
-(:func:`meshstack.model.checks.app_problems`: what the render target can express, prod's rules,
-what the mesh can serve), all before it registers anything. Errors name Python attribute paths
-below ``app`` (``app.routes[0].to``); so do the warnings it logs (``pulumi.log.warn``:
-:func:`meshstack.model.checks.reachability_warnings`, an app nothing may call).
+``MeshApp`` validates and renders itself: its arguments' types (:mod:`meshstack.model.arguments`),
+the app's own rules (checked when the :class:`~meshstack.model.app.AppSpec` was built), the rules
+with context (:func:`meshstack.model.checks.app_problems`: what the render target can express,
+prod's rules, what the mesh can serve) and what the apps already in the mesh leave it
+(:class:`meshstack.model.checks.Members`: a name of its own, a namespace of the mesh), all at
+once and before it registers anything. Errors name its arguments and Python attribute paths
+below them (``name``, ``namespace``, ``app.routes[0].to``); so do the warnings it logs
+(``pulumi.log.warn``: :func:`meshstack.model.checks.reachability_warnings`, an app nothing may
+call).
 
 Apply order is explicit (children do not inherit a parent's ``depends_on``) and holds only the
 edges safety needs: everything waits for the mesh (:attr:`MeshReference.ready`: CRDs, istiod) and
@@ -24,10 +27,10 @@ import pulumi
 
 from meshstack.components.k8s import kubernetes_object, object_key
 from meshstack.components.mesh_reference import MeshReference
-from meshstack.errors import ConfigError, Loc, Problem
-from meshstack.model import checks
+from meshstack.errors import Loc, Problem, join_path
+from meshstack.model import arguments, checks
 from meshstack.model.app import AppSpec
-from meshstack.model.base import python_path
+from meshstack.model.base import Name, python_path
 from meshstack.model.rollout.state import RolloutState
 from meshstack.model.target import RenderTarget
 from meshstack.render.app import AppManifests, plan_app
@@ -41,8 +44,9 @@ class MeshAppArgs:
     app: AppSpec
     #: The mesh it joins (``MeshPlatform.mesh``): carries the dependency on the platform.
     mesh: MeshReference
-    #: Its namespace: a workload namespace of the platform, or one labelled for injection.
-    namespace: str
+    #: Its namespace: a workload namespace of the platform (or of a ``MeshApps`` section); for a
+    #: mesh another program installed (``MeshReference(MeshRef(...))``), one labelled for injection.
+    namespace: Name
     #: How routes are rendered: Istio VirtualService (default) or Gateway API HTTPRoute.
     target: RenderTarget = RenderTarget.ISTIO
     #: Images by version that come from other resources (an Output of an image build); they
@@ -53,6 +57,9 @@ class MeshAppArgs:
     hosts: pulumi.Input[Sequence[str]] | None = None
     #: Where the app's rollout stands (``app.rollout``); unset: its start (the stable version serves).
     rollout_state: RolloutState | None = None
+
+    def __post_init__(self) -> None:
+        arguments.prepare(self)  # ``target="gatewayApi"`` as well as RenderTarget.GATEWAY_API
 
 
 class MeshApp(pulumi.ComponentResource):
@@ -72,11 +79,10 @@ class MeshApp(pulumi.ComponentResource):
     #: Every object, by apply group.
     resources: dict[str, list[pulumi.CustomResource]]
 
-    def __init__(self, name: str, args: MeshAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        mesh = checks.MeshContext.of(args.mesh.ref)
-        if problems := checks.app_problems(name, args.app, args.target, mesh, supplied_images=frozenset(args.images)):
-            raise ConfigError(Problem(_python("app", loc), message) for loc, message in problems)
-        for loc, message in checks.reachability_warnings(name, args.app, mesh):
+    def __init__(self, name: Name, args: MeshAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        _check(name, args, opts)  # every problem at once, before anything is registered
+        args.mesh.members.add_app(name, args.namespace)
+        for loc, message in checks.reachability_warnings(name, args.app, checks.MeshContext.of(args.mesh.ref)):
             pulumi.log.warn(f"{_python('app', loc)}: {message}")
         plan = plan_app(name, args.app, args.namespace, args.mesh.ref, args.target, state=args.rollout_state)
         super().__init__("meshstack:apps:MeshApp", name, None, args.mesh.options(opts))
@@ -160,6 +166,33 @@ def _apply_inputs(manifests: AppManifests, args: MeshAppArgs) -> None:
             key = "hosts" if m["kind"] == "VirtualService" else "hostnames"
             spec: dict[str, Any] = m["spec"]
             spec[key] = args.hosts
+
+
+def _check(name: str, args: MeshAppArgs, opts: pulumi.ResourceOptions | None) -> None:
+    """Every problem of a ``MeshApp(name, args, opts)`` in one ConfigError (Python paths: ``name``,
+    ``app.routes[0].to``, ``namespace`` …): its arguments' types, the app's rules with context, and
+    what the apps already in the mesh leave it (a name of its own, a namespace of the mesh). A rule
+    whose input is refused is not run."""
+    problems = [
+        *arguments.check_call(MeshApp.__init__, name=name, opts=opts),
+        *arguments.problems_of(args, MeshAppArgs),
+    ]
+    if not isinstance(args, MeshAppArgs):
+        arguments.refuse(problems)
+        return
+    bad = arguments.bad_fields(problems)
+    if not bad & {"name", "app", "target"}:
+        supplied = frozenset(args.images) if isinstance(args.images, Mapping) else frozenset()
+        if "mesh" in bad:  # the rules that need no mesh
+            found = [*checks.target_problems(name, args.app, args.target), *checks.image_problems(args.app, supplied)]
+        else:
+            mesh = checks.MeshContext.of(args.mesh.ref)
+            found = checks.app_problems(name, args.app, args.target, mesh, supplied_images=supplied)
+        problems += [Problem(_python("app", loc), message) for loc, message in found]
+    if not bad & {"name", "mesh", "namespace"}:
+        joining = args.mesh.members.app_problems(name, args.namespace, checks.MeshContext.of(args.mesh.ref))
+        problems += [Problem(join_path(loc), message) for loc, message in joining]
+    arguments.refuse(problems)
 
 
 def _python(head: str, loc: Loc) -> str:

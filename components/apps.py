@@ -20,11 +20,11 @@ import pulumi
 from meshstack.components.app import MeshApp, MeshAppArgs
 from meshstack.components.k8s import kubernetes_object, object_key
 from meshstack.components.mesh_reference import MeshReference
-from meshstack.errors import ConfigError, Problem, join_path
-from meshstack.model import checks
+from meshstack.errors import ConfigError, Loc, Problem, join_path
+from meshstack.model import arguments, checks
 from meshstack.model.app import AppSpec
 from meshstack.model.apps import AppsConfig
-from meshstack.model.base import python_path
+from meshstack.model.base import Name, python_path
 from meshstack.model.policy.peer_authentication import PeerAuthentication
 from meshstack.model.rollout.state import RolloutState
 from meshstack.model.target import RenderTarget
@@ -40,7 +40,7 @@ class MeshAppsArgs:
     #: Apps by Service name.
     apps: Mapping[str, AppSpec] = field(default_factory=dict)
     #: Their namespace, created and labelled for injection by this component.
-    namespace: str = "apps"
+    namespace: Name = "apps"
     target: RenderTarget = RenderTarget.ISTIO
     #: Namespace-wide PeerAuthentication. Unset: the mesh-wide mode applies.
     peer_authentication: PeerAuthentication | None = None
@@ -52,10 +52,14 @@ class MeshAppsArgs:
     #: config paths below it instead of Python attributes.
     _config_key: str | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        arguments.prepare(self)
+
     def config(self) -> AppsConfig:
         """The validated section (raises ConfigError naming Python paths, ``apps["web"].routes[0].to``)."""
         if self._validated is not None:
             return self._validated
+        arguments.refuse(arguments.problems_of(self, MeshAppsArgs))
         return AppsConfig(
             enabled=True,
             namespace=self.namespace,
@@ -94,11 +98,9 @@ class MeshApps(pulumi.ComponentResource):
     apps: dict[str, MeshApp]
 
     def __init__(self, name: str, args: MeshAppsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        config = args.config()
+        config = _check(name, args, opts)  # every problem at once, before anything is registered
+        args.mesh.members.add_section(name, config.namespace, config.apps)
         mesh = checks.MeshContext.of(args.mesh.ref)
-        problems = checks.section_problems(config.apps, config.target, config.peer_authentication, mesh)
-        if problems := config.located(problems):
-            raise ConfigError(Problem(python_path(AppsConfig, list(loc)), m) for loc, m in problems)
         for loc, message in config.located(checks.section_warnings(config.apps, mesh)):
             where = f"{args._config_key}.{join_path(loc)}" if args._config_key else python_path(AppsConfig, list(loc))
             pulumi.log.warn(f"{where}: {message}")
@@ -138,3 +140,41 @@ class MeshApps(pulumi.ComponentResource):
         self.namespace = config.namespace
         self.target = config.target
         self.register_outputs({"namespace": self.namespace, "apps": sorted(self.apps)})
+
+
+def _check(name: str, args: MeshAppsArgs, opts: pulumi.ResourceOptions | None) -> AppsConfig:
+    """The validated section of a ``MeshApps(name, args, opts)``, or every problem in one
+    ConfigError (Python paths: ``apps["web"].routes[0].to``, ``namespace`` …): its arguments' types,
+    the section's own rules, the rules with the mesh (prod's …) and what the apps already in the
+    mesh leave it (a name and a namespace of its own, Services no ``MeshApp`` defines)."""
+    problems = [
+        *arguments.check_call(MeshApps.__init__, name=name, opts=opts),
+        *arguments.problems_of(args, MeshAppsArgs),
+    ]
+    if not isinstance(args, MeshAppsArgs):
+        arguments.refuse(problems)
+    bad = arguments.bad_fields(problems)
+    config: AppsConfig | None = None
+    if not bad & {"apps", "namespace", "target", "peer_authentication"}:
+        try:
+            config = args.config()
+        except ConfigError as refused:  # its own rules; the mesh's rules still run on its apps
+            problems += refused.problems
+    found: list[tuple[Loc, str]] = []
+    if "mesh" not in bad:
+        mesh = checks.MeshContext.of(args.mesh.ref)
+        if config is not None:
+            found += config.located(
+                checks.section_problems(
+                    config.apps, config.target, config.peer_authentication, mesh, namespace=config.namespace
+                )
+            )
+        elif not bad & {"apps", "target", "peer_authentication"}:
+            namespace = None if "namespace" in bad else args.namespace
+            found += checks.section_problems(args.apps, args.target, args.peer_authentication, mesh, namespace)
+        if not bad & {"name", "namespace", "apps"}:
+            found += args.mesh.members.section_problems(name, args.namespace, list(args.apps))
+    problems += [Problem(python_path(AppsConfig, list(loc)), m) for loc, m in found]
+    arguments.refuse(problems)
+    assert config is not None  # no problem: the section was validated
+    return config

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from meshstack.components.k8s import helm_chart, kubernetes_object
+from meshstack.model import arguments
 from meshstack.model.mesh import MeshConfig
 from meshstack.render import control_plane as render
 from meshstack.render import istio_security
@@ -38,6 +39,9 @@ class MeshControlPlaneArgs:
     tracing_provider: str | None = None
     #: NetworkPolicies of the control-plane namespace (rendered by the platform, which knows the addons).
     network_policies: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        arguments.prepare(self)
 
 
 def retain_crds(mesh: MeshConfig) -> pulumi.ResourceTransform:
@@ -78,6 +82,12 @@ class MeshControlPlane(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
 
     def __init__(self, name: str, args: MeshControlPlaneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        arguments.refuse(
+            [
+                *arguments.check_call(MeshControlPlane.__init__, name=name, opts=opts),
+                *arguments.problems_of(args, MeshControlPlaneArgs),
+            ]
+        )
         super().__init__("meshstack:control_plane:MeshControlPlane", name, None, opts)
         mesh = args.mesh
 

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from meshstack.components.k8s import helm_chart, kubernetes_object
+from meshstack.model import arguments
 from meshstack.model.gateway import GatewayApi, GatewaysConfig
 from meshstack.model.mesh import MeshConfig
 from meshstack.render import gateways as render
@@ -30,9 +31,18 @@ class MeshGatewaysArgs:
     #: What the gateways wait for (the control plane's ``ready``).
     control_plane: Sequence[pulumi.Resource]
 
+    def __post_init__(self) -> None:
+        arguments.prepare(self)
+
 
 class MeshGateways(pulumi.ComponentResource):
     def __init__(self, name: str, args: MeshGatewaysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        arguments.refuse(
+            [
+                *arguments.check_call(MeshGateways.__init__, name=name, opts=opts),
+                *arguments.problems_of(args, MeshGatewaysArgs),
+            ]
+        )
         super().__init__("meshstack:gateways:MeshGateways", name, None, opts)
         gws, mesh = args.gateways, args.mesh
         enabled = gws.enabled()

@@ -14,13 +14,20 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from meshstack.errors import ConfigError
+from meshstack.model import arguments
+from meshstack.model.checks import Members
 from meshstack.model.refs import GatewayRef, MeshRef
 
 
 @dataclass(frozen=True)
 class MeshReference:
     """A mesh apps can join. Build one with :attr:`MeshPlatform.mesh`, or ``MeshReference(MeshRef(...))``
-    for a mesh installed by another program (its namespace, labels and gateways as that program set them)."""
+    for a mesh installed by another program (its namespace, labels and gateways as that program set them).
+
+    The apps that join it learn of each other through it (:attr:`members`): a second ``MeshApp``
+    of the same name, or an app in a namespace the platform does not manage, is refused before
+    it registers anything. Share one reference among the apps of one mesh."""
 
     #: What apps need to know about the mesh.
     ref: MeshRef = field(default_factory=MeshRef)
@@ -28,6 +35,13 @@ class MeshReference:
     ready: Sequence[pulumi.Resource] = ()
     #: The Kubernetes provider the mesh was deployed with (None: the caller's default provider).
     provider: pulumi.ProviderResource | None = None
+    #: The apps and sections that joined this mesh so far in this program.
+    members: Members = field(default_factory=Members, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        problems, _ = arguments.check_fields(self)
+        if problems:
+            raise ConfigError(problems)
 
     @property
     def namespace(self) -> str:

@@ -19,6 +19,8 @@ from meshstack.components.control_plane import MeshControlPlane, MeshControlPlan
 from meshstack.components.gateways import MeshGateways, MeshGatewaysArgs
 from meshstack.components.mesh_reference import MeshReference
 from meshstack.components.namespaces import WorkloadNamespaces, WorkloadNamespacesArgs
+from meshstack.errors import ConfigError
+from meshstack.model import arguments
 from meshstack.model.addons import AddonsConfig
 from meshstack.model.environment import Environment
 from meshstack.model.gateway import GatewaysConfig
@@ -47,20 +49,32 @@ class MeshPlatformArgs:
     #: The spec as already validated (``from_spec``), so it is not validated twice.
     _validated: PlatformSpec | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        arguments.prepare(self)
+
     def spec(self) -> PlatformSpec:
-        """The validated platform spec (raises ConfigError naming Python attribute paths)."""
+        """The validated platform spec, or every problem in one ConfigError naming Python attribute
+        paths: the arguments' types, and the spec's rules on the arguments that have the right type."""
         if self._validated is not None:
             return self._validated
+        problems = arguments.problems_of(self, MeshPlatformArgs)
+        bad = arguments.bad_fields(problems)
         given: dict[str, Any] = {
+            "environment": self.environment,
             "mesh": self.mesh,
             "gateways": self.gateways,
-            "namespaces": dict(self.namespaces) if self.namespaces is not None else None,
+            "namespaces": dict(self.namespaces) if isinstance(self.namespaces, Mapping) else None,
             "addons": self.addons,
             "secrets": self.secrets,
         }
-        return PlatformSpec(
-            environment=Environment(self.environment), **{k: v for k, v in given.items() if v is not None}
-        )
+        spec: PlatformSpec | None = None
+        try:
+            spec = PlatformSpec(**{k: v for k, v in given.items() if v is not None and k not in bad})
+        except ConfigError as refused:  # what it says of an argument already refused is left out
+            problems += [p for p in refused.problems if arguments.bad_fields([p]).isdisjoint(bad)]
+        arguments.refuse(problems)
+        assert spec is not None  # validated: no problem
+        return spec
 
     @classmethod
     def from_spec(cls, spec: PlatformSpec, kubeconfig: pulumi.Input[str] | None = None) -> MeshPlatformArgs:
@@ -92,7 +106,7 @@ class MeshPlatform(pulumi.ComponentResource):
     addon_urls: pulumi.Output[dict[str, str]]
 
     def __init__(self, name: str, args: MeshPlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        spec = args.spec()  # validate before registering anything
+        spec = _check(name, args, opts)  # every problem at once, before anything is registered
         super().__init__("meshstack:platform:MeshPlatform", name, None, opts)
         self.spec = spec
         provider: pulumi.ProviderResource | None = None
@@ -150,6 +164,21 @@ class MeshPlatform(pulumi.ComponentResource):
         if self.ingress_address is not None:
             self.outputs["ingressAddress"] = self.ingress_address
         self.register_outputs(self.outputs)
+
+
+def _check(name: str, args: MeshPlatformArgs, opts: pulumi.ResourceOptions | None) -> PlatformSpec:
+    """The validated spec of a ``MeshPlatform(name, args, opts)``, or every problem in one ConfigError."""
+    problems = arguments.check_call(MeshPlatform.__init__, name=name, opts=opts)
+    if not isinstance(args, MeshPlatformArgs):
+        arguments.refuse([*problems, *arguments.problems_of(args, MeshPlatformArgs)])
+    spec: PlatformSpec | None = None
+    try:
+        spec = args.spec()
+    except ConfigError as refused:
+        problems += refused.problems
+    arguments.refuse(problems)
+    assert spec is not None  # validated: no problem
+    return spec
 
 
 def _kubernetes_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource | None:

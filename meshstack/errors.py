@@ -8,6 +8,7 @@ prepended when the error is shown.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -133,39 +134,63 @@ def from_validation_error(
     schema: Mapping[str, Any] | None = None,
     path_prefix: Loc = (),
     render: Callable[[list[str | int]], str] | None = None,
+    keys: Callable[[list[str | int]], Iterable[str] | None] | None = None,
 ) -> ConfigError:
     """Turn pydantic's errors into Problems whose messages say what *is* allowed.
 
     ``schema`` is the root model's JSON schema (by alias); it is used to describe the allowed
     values at a location (``an integer >= 1``, ``one of STRICT, PERMISSIVE``, the allowed keys).
-    ``render`` writes a location relative to the root model (default: a config path).
+    ``render`` writes a location relative to the root model (default: a config path); ``keys``
+    names the keys allowed in the object at a location, spelled the same way (default: the
+    schema's, i.e. config keys). Paths and suggested keys are always in one spelling.
     """
-    problems = []
+    return render_problems(validation_problems(exc, schema, keys), path_prefix, render)
+
+
+def render_problems(
+    problems: Iterable[tuple[list[str | int], str]],
+    path_prefix: Loc = (),
+    render: Callable[[list[str | int]], str] | None = None,
+) -> ConfigError:
+    """``(location, message)`` problems as one ConfigError, each location written by ``render``
+    (default: a config path) below ``path_prefix``."""
     head = join_path(path_prefix)
+    return ConfigError(
+        Problem(nest(head, render(loc) if render is not None else join_path(loc)), message) for loc, message in problems
+    )
 
-    def at(loc: list[str | int]) -> str:
-        return nest(head, render(loc) if render is not None else join_path(loc))
 
+def validation_problems(
+    exc: ValidationError,
+    schema: Mapping[str, Any] | None = None,
+    keys: Callable[[list[str | int]], Iterable[str] | None] | None = None,
+) -> list[tuple[list[str | int], str]]:
+    """pydantic's errors as ``(location, message)``, locations relative to the root model
+    (see :func:`from_validation_error`)."""
+    problems: list[tuple[list[str | int], str]] = []
     for err in exc.errors(include_url=False):
         loc = _clean_loc(err["loc"])
         ctx = err.get("ctx") or {}
         if err["type"] == CUSTOM_ERROR_TYPE:
             for sub, message in ctx.get("problems") or ():
-                problems.append(Problem(at([*loc, *sub]), str(message)))
+                problems.append(([*loc, *sub], str(message)))
             if ctx.get("problems"):
                 continue
-            problems.append(Problem(at([*loc, *(ctx.get("subloc") or [])]), str(ctx.get("message", err["msg"]))))
+            problems.append(([*loc, *(ctx.get("subloc") or [])], str(ctx.get("message", err["msg"]))))
             continue
         if err["loc"] and err["loc"][-1] == "[key]":  # the mapping key itself is wrong, not its value
             mapping = schema_at(schema, loc[:-1]) if schema is not None else None
-            problems.append(
-                Problem(at(loc), _key_message(err.get("input"), _resolve(mapping, schema) if mapping else None))
-            )
+            problems.append((loc, _key_message(err.get("input"), _resolve(mapping, schema) if mapping else None)))
+            continue
+        if err["type"] == "extra_forbidden":
+            spelled = keys(loc[:-1]) if keys is not None else None
+            if spelled is None:
+                spelled = _properties(schema_at(schema, loc[:-1]), schema)
+            problems.append((loc, unknown_key(loc[-1] if loc else "", spelled)))
             continue
         fragment = schema_at(schema, loc) if schema is not None else None
-        parent = schema_at(schema, loc[:-1]) if schema is not None else None
-        problems.append(Problem(at(loc), _message(err, fragment, parent, schema)))
-    return ConfigError(problems)
+        problems.append((loc, _message(err, fragment, schema)))
+    return problems
 
 
 def _clean_loc(loc: Sequence[Any]) -> list[str | int]:
@@ -178,25 +203,40 @@ def _clean_loc(loc: Sequence[Any]) -> list[str | int]:
     return out
 
 
-def _message(
-    err: Any,
-    fragment: Mapping[str, Any] | None,
-    parent: Mapping[str, Any] | None,
-    root: Mapping[str, Any] | None,
-) -> str:
+def unknown_key(given: Any, allowed: Iterable[str]) -> str:
+    """Why a key was refused: the keys allowed there and, when one is close, the one meant. The
+    caller spells ``allowed`` the way its user writes keys (config keys, or Python field names)."""
+    names = sorted(allowed)
+    if not names:
+        return "unknown key"
+    text = "unknown key; allowed keys are " + ", ".join(names)
+    close = difflib.get_close_matches(str(given), names, n=1, cutoff=0.75)
+    return f"{text}; did you mean {close[0]}?" if close else text
+
+
+def _message(err: Any, fragment: Mapping[str, Any] | None, root: Mapping[str, Any] | None) -> str:
     kind: str = err["type"]
     value = err.get("input")
-    if kind == "extra_forbidden":
-        allowed = sorted((parent or {}).get("properties", {}))
-        if allowed:
-            return "unknown key; allowed keys are " + ", ".join(allowed)
-        return "unknown key"
     allowed_text = describe(fragment, root) if fragment is not None else None
     if kind == "missing":
         return f"required; expected {allowed_text}" if allowed_text else "required"
     if allowed_text:
         return f"expected {allowed_text}, got {show(value)}"
     return f"{err['msg']}, got {show(value)}"
+
+
+def _properties(fragment: Mapping[str, Any] | None, root: Mapping[str, Any] | None) -> list[str]:
+    """The keys of the object a schema fragment describes (the object member of an optional one)."""
+    if fragment is None:
+        return []
+    fragment = _resolve(fragment, root)
+    if "properties" in fragment:
+        return list(fragment["properties"])
+    for key in ("anyOf", "oneOf"):
+        for option in fragment.get(key, ()):
+            if found := _properties(option, root):
+                return found
+    return []
 
 
 def _resolve(fragment: Mapping[str, Any], root: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -270,13 +310,25 @@ _TYPE_NAMES = {
 }
 
 
+#: The JSON-schema key that says in words what a value may be (``a duration such as 2s``). It is
+#: kept apart from ``description``, which says what a field does: a message says what is allowed,
+#: never what the field is for.
+ALLOWED = "x-allowed"
+
+
+def allowing(text: str) -> dict[str, Any]:
+    """``json_schema_extra`` for a type or field whose allowed values are best said in words:
+    ``Field(pattern=..., json_schema_extra=allowing("a duration such as 100ms, 2s or 1m30s"))``."""
+    return {ALLOWED: text}
+
+
 def describe(fragment: Mapping[str, Any] | None, root: Mapping[str, Any] | None = None) -> str | None:
-    """Say in words what a JSON-schema fragment allows (``an integer >= 1``)."""
+    """Say in words what a JSON-schema fragment allows (``an integer >= 1``); never its description."""
     if fragment is None:
         return None
     fragment = _resolve(fragment, root)
-    if "description" in fragment and str(fragment["description"]).startswith("allowed:"):
-        return str(fragment["description"])[len("allowed:") :].strip()
+    if ALLOWED in fragment:
+        return str(fragment[ALLOWED])
     if "enum" in fragment:
         return "one of " + ", ".join(str(v) for v in fragment["enum"])
     if "const" in fragment:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from meshstack.errors import ConfigError, Problem
+from meshstack.errors import ConfigError, Problem, unknown_key
 from meshstack.model.apps import AppsConfig
 from meshstack.model.stack import StackSpec
 from meshstack.stacks.samples import SAMPLES
@@ -64,7 +64,7 @@ CONTEXT: dict[str, Any] = {"samples": SAMPLES}
 def load_stack_spec(values: Mapping[str, Any]) -> StackSpec:
     """Validate ``values`` (stack config without ``meshstack:``); raises ConfigError(prefix=meshstack:)."""
     known = stack_keys()
-    problems = [Problem(key, "unknown key; allowed keys are " + ", ".join(known)) for key in values if key not in known]
+    problems = [Problem(key, unknown_key(key, known)) for key in values if key not in known]
     data = {k: v for k, v in values.items() if k in known and v is not None}
     try:
         spec = StackSpec.parse(data, context=dict(CONTEXT))

@@ -84,7 +84,7 @@ def test_a_gateway_may_select_another_deployment_and_ports_are_checked_against_i
         ({"port": 443, "protocol": "HTTPS"}, "tls", "needs tls"),
         ({"port": 443, "protocol": "HTTPS", "tls": {"mode": "SIMPLE"}}, "tls.credentialName", "certificate Secret"),
         ({"port": 80, "tls": {"mode": "PASSTHROUGH"}}, "tls", "plaintext"),
-        ({"port": 70000}, "port", "<= 65535, got 70000"),
+        ({"port": 70000}, "port", "between 1 and 65535, got 70000"),
         ({"port": 80, "hosts": []}, "hosts", "at least 1"),
     ],
 )

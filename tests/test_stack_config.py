@@ -68,7 +68,7 @@ def test_pulumi_string_encoding_is_decoded() -> None:
         ),
         pytest.param(
             {"mesh": {"istiod": {"replica": 2}}},
-            "meshstack:mesh.istiod.replica: unknown key; allowed keys are autoscaleMax, pdbMinAvailable, replicas, resources",
+            "meshstack:mesh.istiod.replica: unknown key; allowed keys are autoscaleMax, pdbMinAvailable, replicas, resources; did you mean replicas?",
             id="unknown-nested-key",
         ),
         pytest.param(

@@ -28,6 +28,7 @@ from meshstack.model import (
     Resources,
     ServicePort,
     Version,
+    arguments,
     checks,
 )
 from meshstack.model.base import Model
@@ -202,6 +203,7 @@ def _callers(svc: str) -> list[AuthorizationPolicy]:
 
 def bookinfo_apps(config: BookinfoConfig) -> dict[str, AppSpec]:
     """The four Bookinfo apps for ``config.scenario``."""
+    arguments.refuse(arguments.check_call(bookinfo_apps, config=config))
     routes = PRESETS[config.scenario]()
     for svc, split in config.weights.items():
         routes[svc] = [HttpRoute.weighted_split(split)]

@@ -12,13 +12,14 @@ from typing import Annotated
 
 from pydantic import Field
 
+from meshstack.errors import allowing
 from meshstack.model.base import MemoryQuantity, Model, Name
 from meshstack.versions import GRAFANA_VERSION, JAEGER_VERSION, KIALI_VERSION, PROMETHEUS_VERSION
 
 IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
 #: An image digest pinning the tag's content (``sha256:`` and 64 hex digits).
 Digest = Annotated[
-    str, Field(pattern=r"^sha256:[a-f0-9]{64}$", description="allowed: sha256: and 64 lowercase hex digits")
+    str, Field(pattern=r"^sha256:[a-f0-9]{64}$", json_schema_extra=allowing("sha256: and 64 lowercase hex digits"))
 ]
 
 
@@ -55,10 +56,10 @@ class PrometheusAddon(Pinned):
     enabled: bool = Field(True, description="Install Prometheus.")
     version: str = Field(PROMETHEUS_VERSION, pattern=IMAGE_TAG, description="prom/prometheus image tag.")
     scrape_interval: str = Field(
-        "15s", pattern=r"^[0-9]{1,5}(s|m)$", description="allowed: a scrape interval such as 15s or 1m"
+        "15s", pattern=r"^[0-9]{1,5}(s|m)$", json_schema_extra=allowing("a scrape interval such as 15s or 1m")
     )
     retention: str = Field(
-        "15d", pattern=r"^[0-9]{1,5}(h|d|w)$", description="allowed: a retention such as 6h, 15d or 2w"
+        "15d", pattern=r"^[0-9]{1,5}(h|d|w)$", json_schema_extra=allowing("a retention such as 6h, 15d or 2w")
     )
     storage: PrometheusStorage = Field(default_factory=PrometheusStorage)
 

@@ -15,7 +15,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from meshstack.errors import fail
+from meshstack.errors import allowing, fail
 from meshstack.model.base import DNS_LABEL, LabelKey, LabelValue, Model, Name, Port
 from meshstack.model.policy.authorization import AuthorizationPolicy
 from meshstack.model.policy.blue_green import BlueGreen
@@ -53,7 +53,7 @@ PortName = Annotated[
     Field(
         pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
         max_length=15,
-        description="allowed: a DNS label of at most 15 characters",
+        json_schema_extra=allowing("a DNS label of at most 15 characters"),
     ),
 ]
 Image = Annotated[
@@ -61,7 +61,7 @@ Image = Annotated[
     Field(
         pattern=r"^[a-z0-9]([a-z0-9._/:@-]*[A-Za-z0-9_.-])?$",
         max_length=512,
-        description="allowed: a container image reference",
+        json_schema_extra=allowing("a container image reference"),
     ),
 ]
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=256)]

@@ -3,19 +3,36 @@
 Model objects are built two ways and both validate at construction, with the same defaults:
 
 * from Python: ``Retries(attempts=3, per_try_timeout="2s")`` (snake_case field names); errors
-  name Python attribute paths (``routes[0].to[1].weight``, ``services["web"].ports[0]``);
+  name Python attribute paths (``routes[0].to[1].weight``, ``services["web"].ports[0]``) and
+  suggest Python field names;
 * from stack config / YAML: ``Retries.parse({"attempts": 3, "perTryTimeout": "2s"}, path=...)``
   (camelCase keys, the same names the Istio APIs use); errors name config paths
-  (``routes[0].to[1].weight``, ``services.web.ports[0]``).
+  (``routes[0].to[1].weight``, ``services.web.ports[0]``) and suggest config keys.
 
-Any failure raises :class:`meshstack.errors.ConfigError` listing every problem with its path.
+Any failure raises :class:`meshstack.errors.ConfigError` listing every problem with its path:
+
+    >>> Retries(attempts=3, per_try_timout="2s")
+    Traceback (most recent call last):
+    meshstack.errors.ConfigError: 1 configuration problem:
+      per_try_timout: unknown key; allowed keys are attempts, per_try_timeout, retry_on; did you mean per_try_timeout?
+    >>> Retries.parse({"attempts": 3, "perTryTimout": "2s"}, path=["routes", 0, "retries"])
+    Traceback (most recent call last):
+    meshstack.errors.ConfigError: 1 configuration problem:
+      routes[0].retries.perTryTimout: unknown key; allowed keys are attempts, perTryTimeout, retryOn; did you mean perTryTimeout?
+
+A problem found in one part does not hide the others: the rules that span fields (and prod's)
+still run on everything else, with what was refused taken as unset (:func:`hidden_problems`).
 
 **Layered defaults.** Some defaults depend on other values (the environment picks sizes, the
 profile picks sidecar resources). A model declares them in :meth:`Model.layered_defaults`; they
 fill only what the caller left unset, and "unset" means the same thing on both paths: a key absent
 from the config, or an argument not passed to the constructor (:attr:`Model.explicit_fields`).
-So ``MeshConfig(profile="demo", istiod=IstiodConfig(replicas=2))`` and
-``MeshConfig.parse({"profile": "demo", "istiod": {"replicas": 2}})`` are equal.
+So these are equal:
+
+    >>> MeshConfig(profile="demo", istiod=IstiodConfig(replicas=2)) == MeshConfig.parse(
+    ...     {"profile": "demo", "istiod": {"replicas": 2}}
+    ... )
+    True
 """
 
 from __future__ import annotations
@@ -23,7 +40,7 @@ from __future__ import annotations
 import re
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Annotated, Any, ClassVar, Literal, Self
 
@@ -32,7 +49,7 @@ from pydantic.alias_generators import to_camel, to_snake
 from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 from meshstack._sdk.pydantic_models import ModelMetaclass
-from meshstack.errors import KEY_PATTERNS, ConfigError, Loc, fail, from_validation_error
+from meshstack.errors import KEY_PATTERNS, ConfigError, Loc, allowing, fail, render_problems, validation_problems
 
 #: How error paths are written: ``config`` (camelCase keys, ``a.b[0].c``) or ``python``
 #: (attribute names and subscripts, ``a.b[0]["key"].c``).
@@ -47,10 +64,17 @@ class _ValidatingMeta(ModelMetaclass):
     """
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if args:  # pydantic's TypeError would not say what to write instead
+            given = ", ".join(type(a).__name__ for a in args)
+            raise ConfigError.single(
+                f"{cls.__name__}(...)",
+                f"takes its fields as keyword arguments, got {len(args)} positional ({given}); "
+                f"for config-form data (a mapping) use {cls.__name__}.parse(data)",
+            )
         try:
-            return super().__call__(*args, **kwargs)
+            return super().__call__(**kwargs)
         except ValidationError as exc:
-            raise error_of(exc, cls, style="python") from None  # type: ignore[arg-type]
+            raise error_of(exc, cls, style="python", data=kwargs) from None  # type: ignore[arg-type]
 
 
 class Model(BaseModel, metaclass=_ValidatingMeta):
@@ -130,7 +154,7 @@ class Model(BaseModel, metaclass=_ValidatingMeta):
         try:
             return cls.model_validate(data, context=context)
         except ValidationError as exc:
-            raise error_of(exc, cls, style="config", path_prefix=path) from None
+            raise error_of(exc, cls, style="config", path_prefix=path, data=data, context=context) from None
 
     def to_config(self) -> dict[str, Any]:
         """The config form (camelCase keys), which :meth:`parse` accepts back."""
@@ -217,12 +241,172 @@ def _schema(cls: type[BaseModel]) -> Mapping[str, Any]:
 
 
 def error_of(
-    exc: ValidationError, cls: type[BaseModel], *, style: PathStyle = "config", path_prefix: Loc = ()
+    exc: ValidationError,
+    cls: type[BaseModel],
+    *,
+    style: PathStyle = "config",
+    path_prefix: Loc = (),
+    data: Any = None,
+    context: dict[str, Any] | None = None,
 ) -> ConfigError:
-    """pydantic's errors as one ConfigError, paths written in ``style``."""
+    """pydantic's errors as one ConfigError, paths written in ``style``. With the ``data`` that
+    failed, the problems its first errors hid are added (:func:`hidden_problems`)."""
+    schema = _schema(cls)
     if style == "config":
-        return from_validation_error(exc, _schema(cls), path_prefix)
-    return from_validation_error(exc, _schema(cls), path_prefix, render=lambda loc: python_path(cls, loc))
+        keys, render = None, None
+    else:
+        keys, render = (lambda loc: python_keys(cls, loc)), (lambda loc: python_path(cls, loc))
+    problems = validation_problems(exc, schema, keys)
+    if isinstance(data, Mapping):
+        problems += hidden_problems(cls, data, problems, context, keys)
+    return render_problems(problems, path_prefix, render)
+
+
+#: How many times a failed validation is repeated with what it refused set aside. Each round sets
+#: aside at least one more value, so the rounds end anyway; this bounds the work on bad input.
+_ROUNDS = 8
+
+
+def hidden_problems(
+    cls: type[BaseModel],
+    data: Mapping[str, Any],
+    problems: list[tuple[list[str | int], str]],
+    context: dict[str, Any] | None = None,
+    keys: Callable[[list[str | int]], list[str] | None] | None = None,
+) -> list[tuple[list[str | int], str]]:
+    """The problems ``problems`` hid: pydantic runs an object's rules (its ``after`` validators:
+    the rules across fields, prod's) only once all its fields are valid, so a bad field anywhere
+    below an object hides every rule of it and of the objects above it. Every problem at once
+    means validating again with what was refused set aside (left unset: its default applies), and
+    reporting what the rules then find, until nothing more is found.
+
+    What was set aside is unknown, not its default: a problem the rules find at (or inside) a
+    value set aside, or that names it, may be about the default and is not reported."""
+    found: list[tuple[list[str | int], str]] = []
+    aside: list[list[str | int]] = []
+    current: Any = data
+    reported = problems
+    for _ in range(_ROUNDS):
+        cuts: list[list[str | int]] = []
+        for loc, _message in reported:
+            cut = _cut(cls, current, loc)
+            if cut is not None and cut not in aside and cut not in cuts:
+                cuts.append(cut)
+        if not cuts:
+            break
+        aside += cuts
+        for cut in cuts:
+            current = _without(cls, current, cut)
+        try:
+            cls.model_validate(current, context=dict(context) if context is not None else None)
+        except ValidationError as again:
+            reported = validation_problems(again, _schema(cls), keys)
+        else:
+            break
+        found += [(loc, m) for loc, m in reported if not _about(cls, loc, m, aside)]
+    return found
+
+
+def _cut(cls: type[BaseModel], data: Any, loc: Sequence[str | int]) -> list[str | int] | None:
+    """Where to set aside the value a problem at ``loc`` is about: the longest part of ``loc``
+    that is a key present in ``data`` (a list item takes its whole list: later items keep their
+    indices, so their problems keep their paths)."""
+    for end in range(len(loc), 0, -1):
+        if isinstance(loc[end - 1], str) and _find(cls, data, loc[:end]) is not None:
+            return list(loc[:end])
+    return None
+
+
+def _find(cls: type[BaseModel], data: Any, loc: Sequence[str | int]) -> list[str | int] | None:
+    """``loc`` as the keys ``data`` spells it (a Python field name or its config alias), or None
+    when it is not in ``data``."""
+    keys: list[str | int] = []
+    tp: Any = cls
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            if not isinstance(node, list) or not 0 <= part < len(node):
+                return None
+            node, tp = node[part], _item_type(tp)
+            keys.append(part)
+            continue
+        if not isinstance(node, Mapping):
+            return None
+        model = _model_in(tp)
+        spellings = [part]
+        if model is not None:
+            name = _field_key(model, part)
+            spellings += [name, _alias(model, name)]
+            tp = model.model_fields[name].annotation if name in model.model_fields else None
+        else:
+            tp = _value_type(tp)
+        key = next((s for s in spellings if s in node), None)
+        if key is None:
+            return None
+        node = node[key]
+        keys.append(key)
+    return keys
+
+
+def _without(cls: type[BaseModel], data: Any, loc: Sequence[str | int]) -> Any:
+    """``data`` without the value at ``loc`` (copied along the way; ``data`` is not changed)."""
+    keys = _find(cls, data, loc)
+    if not keys:
+        return data
+
+    def drop(node: Any, rest: list[str | int]) -> Any:
+        head, *tail = rest
+        if isinstance(node, list):
+            copy = list(node)
+            copy[int(head)] = drop(node[int(head)], tail)
+            return copy
+        out = {k: v for k, v in node.items() if k != head}
+        if tail:
+            out[str(head)] = drop(node[head], tail)
+        return out
+
+    return drop(data, keys)
+
+
+def _about(cls: type[BaseModel], loc: Sequence[str | int], message: str, aside: list[list[str | int]]) -> bool:
+    """Whether a problem may be about a value set aside: it sits at, inside or above one, or its
+    message names one (by its dotted path, or by its own name when it is a key the user chose:
+    the version ``v2``, the namespace ``shop``)."""
+    for cut in aside:
+        n = min(len(loc), len(cut))
+        if list(loc[:n]) == cut[:n]:
+            return True
+        names = [".".join(str(part) for part in cut if isinstance(part, str))]
+        if _is_mapping(_type_at(cls, cut[:-1])):
+            names.append(str(cut[-1]))
+        if any(re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", message) for name in names):
+            return True
+    return False
+
+
+def _type_at(root: Any, loc: Sequence[str | int]) -> Any:
+    """The annotation of the value at ``loc`` below a ``root`` model (None when unknown)."""
+    tp: Any = root
+    for part in loc:
+        if isinstance(part, int):
+            tp = _item_type(tp)
+            continue
+        model = _model_in(tp)
+        name = _field_key(model, part) if model is not None else None
+        if model is not None and name in model.model_fields:
+            tp = model.model_fields[name].annotation
+        elif _is_mapping(tp):
+            tp = _value_type(tp)
+        else:
+            return None
+    return tp
+
+
+def python_keys(root: Any, loc: Sequence[str | int]) -> list[str] | None:
+    """The field names (snake_case, as Python code writes them) of the model at ``loc`` below a
+    ``root`` model; None when no model is there."""
+    model = _model_in(_type_at(root, loc))
+    return sorted(model.model_fields) if model is not None else None
 
 
 def python_path(root: Any, loc: Sequence[str | int]) -> str:
@@ -298,7 +482,7 @@ Name = Annotated[
     Field(
         pattern=DNS_LABEL,
         max_length=63,
-        description="allowed: a DNS label (lowercase letters, digits and '-', at most 63 characters)",
+        json_schema_extra=allowing("a DNS label (lowercase letters, digits and '-', at most 63 characters)"),
     ),
 ]
 
@@ -319,7 +503,7 @@ LabelKey = Annotated[
     Field(
         pattern=LABEL_KEY,
         max_length=317,
-        description="allowed: a label key such as app, team or example.com/tier",
+        json_schema_extra=allowing("a label key such as app, team or example.com/tier"),
     ),
     AfterValidator(_label_key),
 ]
@@ -332,12 +516,14 @@ LabelValue = Annotated[
     Field(
         pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$",
         max_length=63,
-        description="allowed: a label value (at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends)",
+        json_schema_extra=allowing(
+            "a label value (at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends)"
+        ),
     ),
 ]
 
-Percent = Annotated[float, Field(ge=0, le=100, description="allowed: a percentage between 0 and 100")]
-Port = Annotated[int, Field(ge=1, le=65535, description="allowed: a port number between 1 and 65535")]
+Percent = Annotated[float, Field(ge=0, le=100, json_schema_extra=allowing("a percentage between 0 and 100"))]
+Port = Annotated[int, Field(ge=1, le=65535, json_schema_extra=allowing("a port number between 1 and 65535"))]
 PositiveInt = Annotated[int, Field(ge=1)]
 
 #: The longest duration anything on the path accepts: Go's time.Duration (Kubernetes CEL
@@ -357,7 +543,7 @@ Duration = Annotated[
     Field(
         pattern=r"^([0-9]{1,12}(\.[0-9]{1,9})?(h|m|s|ms|us|ns))+$",
         max_length=64,
-        description="allowed: a duration such as 100ms, 2s, 1.5s or 1m30s",
+        json_schema_extra=allowing("a duration such as 100ms, 2s, 1.5s or 1m30s"),
     ),
     AfterValidator(_bounded_duration),
 ]
@@ -384,13 +570,13 @@ def duration_seconds(value: str) -> float:
 #: A Kubernetes CPU quantity (``100m``, ``0.5``, ``2``).
 CpuQuantity = Annotated[
     str,
-    Field(pattern=r"^([0-9]+(\.[0-9]+)?m?)$", description="allowed: a CPU quantity such as 100m, 0.5 or 2"),
+    Field(pattern=r"^([0-9]+(\.[0-9]+)?m?)$", json_schema_extra=allowing("a CPU quantity such as 100m, 0.5 or 2")),
 ]
 #: A Kubernetes memory quantity (``128Mi``, ``2Gi``, ``1G``).
 MemoryQuantity = Annotated[
     str,
     Field(
         pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$",
-        description="allowed: a memory quantity such as 128Mi, 2Gi or 1G",
+        json_schema_extra=allowing("a memory quantity such as 128Mi, 2Gi or 1G"),
     ),
 ]

@@ -6,7 +6,10 @@ A model object checks its own fields when it is built. These rules need more tha
 * the **environment** (prod: STRICT mTLS on every path, mesh certificates for client TLS, pinned
   images, restricted pods, an explicit ``onNoData`` for every rollout);
 * the **mesh** (is there an ingress to expose through? does Prometheus scrape, and how often?
-  which images does the caller supply from elsewhere? does it deny what no policy allows?).
+  which images does the caller supply from elsewhere? which namespaces does it manage? does it
+  deny what no policy allows?);
+* the **other apps** of the mesh, built separately in one program (:class:`Members`: one app per
+  name, one definition per Service, only namespaces the mesh manages).
 
 Each rule is written here once, and returns problems in one shape: ``(path, message)``, the path
 relative to what was checked (an app, or an apps section: ``services.<name>.…``). The stack spec
@@ -57,6 +60,10 @@ class MeshContext:
     injection_labels: Mapping[str, str] = field(default_factory=lambda: {"istio-injection": "enabled"})
     #: Whether the mesh allows nothing until an app opens it (``mesh.defaultDeny``; prod's default).
     default_deny: bool = False
+    #: The workload namespaces the platform creates (None: not known, a mesh another program installed).
+    namespaces: frozenset[str] | None = None
+    #: The control-plane and gateway namespaces (no apps section may create them).
+    reserved: frozenset[str] = frozenset()
 
     @property
     def prod(self) -> bool:
@@ -65,12 +72,15 @@ class MeshContext:
     @classmethod
     def of(cls, mesh: MeshRef) -> MeshContext:
         """The context of a platform's :class:`MeshRef` (what the components hand the apps)."""
+        gateways = [gw.namespace for gw in (mesh.ingress, mesh.egress) if gw is not None]
         return cls(
             environment=mesh.environment,
             ingress=mesh.ingress is not None,
             scrape_interval=mesh.prometheus_scrape_interval,
             injection_labels=dict(mesh.injection_labels),
             default_deny=mesh.default_deny,
+            namespaces=frozenset(mesh.namespaces) if mesh.namespaces is not None else None,
+            reserved=frozenset({mesh.namespace, *gateways}),
         )
 
 
@@ -290,16 +300,35 @@ def app_problems(
     ]
 
 
+def section_namespace_problems(namespace: str, mesh: MeshContext) -> list[str]:
+    """What the namespace an apps section creates (and labels) may not be: a Kubernetes system
+    namespace, the control plane's or a gateway's, or a workload namespace the platform creates."""
+    if namespace.startswith("kube-"):
+        return ["is a Kubernetes system namespace (kube-*); pick another"]
+    if namespace in mesh.reserved:
+        return ["is a control-plane or gateway namespace; pick another name"]
+    if mesh.namespaces is not None and namespace in mesh.namespaces:
+        return [
+            "is a workload namespace of the platform, which creates it; an apps section creates its own "
+            "namespace: give the apps another one, or remove it from the platform's namespaces"
+        ]
+    return []
+
+
 def section_problems(
     apps: Mapping[str, AppSpec],
     target: RenderTarget,
     peer_authentication: PeerAuthentication | None,
     mesh: MeshContext,
+    namespace: str | None = None,
 ) -> Problems:
     """The rules that need the mesh for a section of apps (an ``AppsConfig``, which checked the
     render target and the images itself when it was built); paths relative to the section:
-    ``services.<name>.…``, ``peerAuthentication.…``, ``namespace``."""
+    ``services.<name>.…``, ``peerAuthentication.…``, ``namespace``. ``namespace``: the one the
+    section creates (None: not checked)."""
     problems: Problems = [(["namespace"], m) for m in injection_problems(mesh)]
+    if namespace is not None:
+        problems += [(["namespace"], m) for m in section_namespace_problems(namespace, mesh)]
     if mesh.prod and peer_authentication is not None:
         problems += [
             (["peerAuthentication", *loc], m) for loc, m in prod_peer_authentication_problems(peer_authentication)
@@ -307,3 +336,83 @@ def section_problems(
     for name, app in apps.items():
         problems += [(["services", name, *loc], m) for loc, m in context_problems(name, app, target, mesh)]
     return problems
+
+
+# --- apps built separately --------------------------------------------------------------------------------
+
+
+@dataclass
+class Members:
+    """What has joined one mesh so far in this program. Components built separately (a ``MeshApp``
+    here, a ``MeshApps`` there) learn of each other through the mesh reference they share
+    (``MeshPlatform.mesh`` carries one), and check against it before they register anything."""
+
+    #: MeshApp name → its namespace (the name is its Pulumi resource name and its Service's).
+    apps: dict[str, str] = field(default_factory=dict)
+    #: MeshApps name → the namespace it creates.
+    sections: dict[str, str] = field(default_factory=dict)
+    #: (namespace, Service) → the component that defines it, as the user wrote it (``MeshApp("web")``).
+    services: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def namespaces(self, mesh: MeshContext) -> list[str] | None:
+        """The namespaces apps may join: the platform's and those sections create (None: not known)."""
+        if mesh.namespaces is None:
+            return None
+        return sorted({*mesh.namespaces, *self.sections.values()})
+
+    def app_problems(self, name: str, namespace: str, mesh: MeshContext) -> Problems:
+        """What keeps a ``MeshApp`` named ``name`` from joining in ``namespace`` (paths: its arguments)."""
+        problems: Problems = []
+        if name in self.apps:
+            problems.append(
+                (
+                    ["name"],
+                    f'another MeshApp of this mesh is named "{name}" (in namespace {self.apps[name]}); each '
+                    "needs a name of its own: it is the app's Pulumi resource name and its Service's",
+                )
+            )
+        elif (namespace, name) in self.services:
+            problems.append(
+                (["name"], f"{self.services[namespace, name]} already defines Service {name} in namespace {namespace}")
+            )
+        allowed = self.namespaces(mesh)
+        if allowed is not None and namespace not in allowed:
+            problems.append(
+                (
+                    ["namespace"],
+                    f"{namespace} is not a namespace of this mesh; allowed: {', '.join(allowed) or 'none'} (the "
+                    "platform's namespaces, MeshPlatformArgs.namespaces, and those a MeshApps section creates)",
+                )
+            )
+        return problems
+
+    def section_problems(self, name: str, namespace: str, services: Collection[str]) -> Problems:
+        """What keeps a ``MeshApps`` section named ``name`` from creating ``namespace`` with
+        ``services`` (paths: its arguments, ``apps.<service>``)."""
+        problems: Problems = []
+        if name in self.sections:
+            problems.append(
+                (["name"], f'another MeshApps of this mesh is named "{name}"; each needs a name of its own')
+            )
+        owners = [n for n, ns in self.sections.items() if ns == namespace and n != name]
+        if owners:
+            problems.append((["namespace"], f'MeshApps("{owners[0]}") already creates namespace {namespace}'))
+        for service in services:
+            if (namespace, service) in self.services:
+                problems.append(
+                    (
+                        ["services", service],
+                        f"{self.services[namespace, service]} already defines Service {service} in namespace "
+                        f"{namespace}",
+                    )
+                )
+        return problems
+
+    def add_app(self, name: str, namespace: str) -> None:
+        self.apps[name] = namespace
+        self.services[namespace, name] = f'MeshApp("{name}")'
+
+    def add_section(self, name: str, namespace: str, services: Collection[str]) -> None:
+        self.sections[name] = namespace
+        for service in services:
+            self.services[namespace, service] = f'MeshApps("{name}")'

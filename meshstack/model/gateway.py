@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from meshstack.errors import fail, fail_all
+from meshstack.errors import allowing, fail, fail_all
 from meshstack.model.base import LabelKey, LabelValue, Model, Name, Port, PositiveInt
 from meshstack.model.hosts import GatewayHost
 from meshstack.model.resources import Resources
@@ -56,7 +56,7 @@ class GatewayPort(Model):
 
     name: str = Field(
         pattern=r"^(http|http2|https|grpc|tcp|tls|status)(-[a-z0-9-]+)?$",
-        description="allowed: a port name with a protocol prefix (http2, https, tcp-db, status-port …)",
+        json_schema_extra=allowing("a port name with a protocol prefix (http2, https, tcp-db, status-port …)"),
     )
     port: Port
     target_port: Port | None = Field(None, description="The container port. Unset: the same as port.")
@@ -69,8 +69,8 @@ class ServerTls(Model):
     credential_name: str | None = Field(
         None,
         pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
-        description="allowed: the name of a kubernetes.io/tls Secret in the gateway's namespace (required for "
-        "SIMPLE and MUTUAL)",
+        description="Required for SIMPLE and MUTUAL.",
+        json_schema_extra=allowing("the name of a kubernetes.io/tls Secret in the gateway's namespace"),
     )
 
     @model_validator(mode="after")

@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from meshstack.errors import fail
+from meshstack.errors import allowing, fail
 
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -77,11 +77,11 @@ def _gateway_host(value: str) -> str:
 
 Hostname = Annotated[
     str,
-    Field(min_length=1, max_length=253, description=f"allowed: {HOST_TEXT}"),
+    Field(min_length=1, max_length=253, json_schema_extra=allowing(f"{HOST_TEXT}")),
     AfterValidator(_hostname),
 ]
 GatewayHost = Annotated[
     str,
-    Field(min_length=1, max_length=317, description=f"allowed: [namespace/]host, the host {HOST_TEXT}"),
+    Field(min_length=1, max_length=317, json_schema_extra=allowing(f"[namespace/]host, the host {HOST_TEXT}")),
     AfterValidator(_gateway_host),
 ]

@@ -9,13 +9,20 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, model_validator
 
-from meshstack.errors import fail, fail_all
+from meshstack.errors import allowing, fail, fail_all
 from meshstack.model.base import Model, Name, PositiveInt
 from meshstack.model.external_service import ExternalService
 from meshstack.model.profile import Profile, ProfileName
 from meshstack.model.release import MESH_RELEASE
 from meshstack.model.resources import Resources
-from meshstack.model.revision import DEFAULT_TAG, VERSION_PATTERN, InstalledRevision, Revision, version_tuple
+from meshstack.model.revision import (
+    DEFAULT_TAG,
+    VERSION_PATTERN,
+    VERSION_TEXT,
+    InstalledRevision,
+    Revision,
+    version_tuple,
+)
 from meshstack.model.rollout.metric import MetricSource
 from meshstack.model.tls import MtlsMode
 from meshstack.versions import ISTIO_CHART_REPOSITORY, ISTIO_VERSION
@@ -40,7 +47,7 @@ ChartRepository = Annotated[
     Field(
         min_length=1,
         max_length=2048,
-        description="allowed: https://host/path, oci://registry/path or an absolute directory",
+        json_schema_extra=allowing("https://host/path, oci://registry/path or an absolute directory"),
     ),
     AfterValidator(_chart_repository),
 ]
@@ -71,7 +78,7 @@ class TracingConfig(Model):
         1.0,
         ge=0,
         le=100,
-        description="allowed: a percentage of requests traced, between 0 and 100",
+        json_schema_extra=allowing("a percentage of requests traced, between 0 and 100"),
     )
 
 
@@ -153,9 +160,8 @@ class MeshConfig(Model):
     version: str = Field(
         ISTIO_VERSION,
         pattern=VERSION_PATTERN,
-        description="allowed: an Istio release such as 1.30.0 (the chart version of base, i.e. the CRDs, and of "
-        "every revision that does not name its own)",
-        json_schema_extra=MESH_RELEASE,
+        description="The chart version of base (the CRDs) and of every revision that does not name its own.",
+        json_schema_extra={**MESH_RELEASE, **allowing(VERSION_TEXT)},
     )
     chart_repository: ChartRepository = Field(
         ISTIO_CHART_REPOSITORY,

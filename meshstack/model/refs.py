@@ -55,6 +55,9 @@ class MeshRef:
     default_deny: bool = False
     #: Prometheus's scrape interval (None: the mesh has no Prometheus); rollouts analyse with it.
     prometheus_scrape_interval: str | None = None
+    #: The workload namespaces the platform creates, where apps may join (None: not known, e.g. a
+    #: mesh another program installed: any namespace labelled for injection).
+    namespaces: tuple[str, ...] | None = None
 
     @property
     def is_prod(self) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
+from meshstack.errors import allowing
 from meshstack.model.base import Model, Name
 
 VERSION_PATTERN = r"^1\.[0-9]{1,3}\.[0-9]{1,3}(-[0-9A-Za-z.-]+)?$"
@@ -33,7 +34,8 @@ class Revision(Model):
     version: str | None = Field(
         None,
         pattern=VERSION_PATTERN,
-        description=f"allowed: {VERSION_TEXT}; the istiod chart version of this revision. Unset: mesh.version.",
+        description="The istiod chart version of this revision. Unset: mesh.version.",
+        json_schema_extra=allowing(VERSION_TEXT),
     )
 
 

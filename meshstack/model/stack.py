@@ -71,6 +71,8 @@ class StackSpec(PlatformSpec):
             scrape_interval=self.addons.prometheus.scrape_interval if self.addons.prometheus.enabled else None,
             injection_labels=self.mesh.injection_labels(),
             default_deny=self.mesh.default_deny,
+            namespaces=frozenset(self.namespaces),
+            reserved=frozenset(self.reserved_namespaces),
         )
 
     def platform_problems(self) -> list[tuple[Loc, str]]:
@@ -78,18 +80,8 @@ class StackSpec(PlatformSpec):
         apps = self.apps
         if not apps.enabled:
             return problems
-        if apps.namespace in self.namespaces:
-            problems.append(
-                (
-                    ["namespaces", apps.namespace],
-                    "is the apps namespace (apps.namespace), which the apps create and label themselves; "
-                    "remove it here or give the apps another namespace",
-                )
-            )
-        if apps.namespace.startswith("kube-"):
-            problems.append((["apps", "namespace"], "is a Kubernetes system namespace (kube-*); pick another"))
-        if apps.namespace in self.reserved_namespaces:
-            problems.append((["apps", "namespace"], "is a control-plane or gateway namespace; pick another name"))
-        section = checks.section_problems(apps.apps, apps.target, apps.peer_authentication, self.mesh_context)
+        section = checks.section_problems(
+            apps.apps, apps.target, apps.peer_authentication, self.mesh_context, namespace=apps.namespace
+        )
         problems += [(["apps", *loc], m) for loc, m in apps.located(section)]
         return problems

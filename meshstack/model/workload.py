@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from meshstack.errors import allowing
 from meshstack.model.base import Model
 from meshstack.model.resources import ResourceList, Resources
 
@@ -14,9 +15,11 @@ DEFAULT_RESOURCES = Resources(
     requests=ResourceList(cpu="100m", memory="128Mi"), limits=ResourceList(cpu="1", memory="256Mi")
 )
 
-Capability = Annotated[str, Field(pattern=r"^[A-Z_]+$", max_length=64, description="allowed: e.g. NET_BIND_SERVICE")]
+Capability = Annotated[
+    str, Field(pattern=r"^[A-Z_]+$", max_length=64, json_schema_extra=allowing("e.g. NET_BIND_SERVICE"))
+]
 MountPath = Annotated[
-    str, Field(pattern=r"^/[^\s:]*$", max_length=1024, description="allowed: an absolute path without ':'")
+    str, Field(pattern=r"^/[^\s:]*$", max_length=1024, json_schema_extra=allowing("an absolute path without ':'"))
 ]
 
 

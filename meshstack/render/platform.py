@@ -43,6 +43,7 @@ def mesh_ref(spec: PlatformSpec) -> MeshRef:
         network_policies=spec.mesh.network_policies,
         default_deny=spec.mesh.default_deny,
         prometheus_scrape_interval=spec.addons.prometheus.scrape_interval if spec.addons.prometheus.enabled else None,
+        namespaces=tuple(sorted(spec.namespaces)),
     )
 
 

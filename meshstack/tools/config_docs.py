@@ -74,8 +74,6 @@ def _walk(
         res = _resolve(prop, root)
         allowed = (describe(res, root) or "").replace("|", "\\|")
         desc = str(res.get("description", "")).replace("\n", " ").replace("|", "\\|")
-        if desc.startswith("allowed:"):
-            desc = ""
         default = "required" if key in required else _fmt(res.get("default"))
         yield (
             "meshstack:" + ".".join(here),

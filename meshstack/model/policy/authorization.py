@@ -13,7 +13,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from meshstack.errors import fail
+from meshstack.errors import allowing, fail
 from meshstack.model.base import Model, Name, Port
 from meshstack.model.policy.match import Method
 
@@ -22,7 +22,9 @@ Principal = Annotated[
     Field(
         pattern=r"^(\*|\*?[A-Za-z0-9._~/:-]+\*?)$",
         max_length=512,
-        description="allowed: a SPIFFE principal such as cluster.local/ns/NS/sa/SA, optionally with a leading or trailing *",
+        json_schema_extra=allowing(
+            "a SPIFFE principal such as cluster.local/ns/NS/sa/SA, optionally with a leading or trailing *"
+        ),
     ),
 ]
 NamespaceName = Annotated[
@@ -30,7 +32,7 @@ NamespaceName = Annotated[
     Field(
         pattern=r"^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?|\*[-a-z0-9]*[a-z0-9]|[a-z0-9][-a-z0-9]*\*)$",
         max_length=63,
-        description="allowed: a namespace name, optionally a prefix (team-*) or suffix (*-prod) match, or *",
+        json_schema_extra=allowing("a namespace name, optionally a prefix (team-*) or suffix (*-prod) match, or *"),
     ),
 ]
 AuthzPath = Annotated[
@@ -38,7 +40,7 @@ AuthzPath = Annotated[
     Field(
         pattern=r"^(\*|\*?/[^*\s]*|/[^*\s]*\*)$",
         max_length=1024,
-        description="allowed: a path starting with '/', with at most one '*' at the start or end",
+        json_schema_extra=allowing("a path starting with '/', with at most one '*' at the start or end"),
     ),
 ]
 

@@ -21,9 +21,7 @@ _OUTLIER = ("consecutive_5xx_errors", "interval", "base_ejection_time", "max_eje
 
 class CircuitBreaker(Model):
     max_connections: int | None = Field(None, ge=1, le=2**31 - 1, description="TCP connections per host.")
-    connect_timeout: Duration | None = Field(
-        None, description="allowed: a duration such as 100ms, 2s or 1m30s — TCP connect timeout."
-    )
+    connect_timeout: Duration | None = Field(None, description="TCP connect timeout.")
     http1_max_pending_requests: int | None = Field(None, ge=1, le=2**31 - 1, description="Queued requests.")
     http2_max_requests: int | None = Field(None, ge=1, le=2**31 - 1, description="Concurrent requests.")
     max_requests_per_connection: int | None = Field(None, ge=1, le=2**31 - 1, description="1 disables keep-alive.")
@@ -31,12 +29,8 @@ class CircuitBreaker(Model):
     consecutive_5xx_errors: int | None = Field(
         None, ge=0, le=2**31 - 1, alias="consecutive5xxErrors", description="5xx in a row before ejection."
     )
-    interval: Duration | None = Field(
-        None, description="allowed: a duration such as 100ms, 2s or 1m30s — Ejection sweep interval (at least 1ms)."
-    )
-    base_ejection_time: Duration | None = Field(
-        None, description="allowed: a duration such as 100ms, 2s or 1m30s — Minimum ejection duration (at least 1ms)."
-    )
+    interval: Duration | None = Field(None, description="Ejection sweep interval (at least 1ms).")
+    base_ejection_time: Duration | None = Field(None, description="Minimum ejection duration (at least 1ms).")
     max_ejection_percent: int | None = Field(None, ge=0, le=100, description="Max % of hosts ejected.")
 
     @model_validator(mode="after")

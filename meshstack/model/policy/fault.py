@@ -10,19 +10,15 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from meshstack.errors import fail
+from meshstack.errors import allowing, fail
 from meshstack.model.base import Duration, Model, Percent, duration_seconds
 
 
 class Delay(Model):
     """Hold ``percentage`` % of requests for ``fixedDelay`` before forwarding them."""
 
-    fixed_delay: Duration = Field(
-        description="allowed: a duration such as 100ms, 2s or 1m30s — allowed: a duration such as 100ms, 2s or 1m30s — How long to delay (at least 1ms)."
-    )
-    percentage: Percent = Field(
-        100.0, description="allowed: a percentage between 0 and 100 — Share of matched requests delayed. Default: 100."
-    )
+    fixed_delay: Duration = Field(description="How long to delay (at least 1ms).")
+    percentage: Percent = Field(100.0, description="Share of matched requests delayed. Default: 100.")
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -34,10 +30,8 @@ class Delay(Model):
 class Abort(Model):
     """Answer ``percentage`` % of requests with ``httpStatus`` instead of forwarding them."""
 
-    http_status: int = Field(ge=200, le=599, description="allowed: an HTTP status between 200 and 599")
-    percentage: Percent = Field(
-        100.0, description="allowed: a percentage between 0 and 100 — Share of matched requests aborted. Default: 100."
-    )
+    http_status: int = Field(ge=200, le=599, json_schema_extra=allowing("an HTTP status between 200 and 599"))
+    percentage: Percent = Field(100.0, description="Share of matched requests aborted. Default: 100.")
 
 
 class Fault(Model):

@@ -29,7 +29,7 @@ class HashCookie(Model):
     name: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
     ttl: Duration | None = Field(
         None,
-        description="allowed: a duration such as 100ms, 2s or 1m30s — Cookie lifetime; Envoy creates the cookie when set.",
+        description="Cookie lifetime; Envoy creates the cookie when set.",
     )
     path: str | None = Field(None, pattern=r"^/", description="Cookie path. Unset: none.")
 

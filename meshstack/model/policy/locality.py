@@ -11,7 +11,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from meshstack.errors import fail
+from meshstack.errors import allowing, fail
 from meshstack.model.base import Model
 
 Locality = Annotated[
@@ -19,7 +19,7 @@ Locality = Annotated[
     Field(
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
         max_length=128,
-        description="allowed: a region name such as us-east1",
+        json_schema_extra=allowing("a region name such as us-east1"),
     ),
 ]
 

@@ -13,7 +13,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, Strict, model_validator
 
-from meshstack.errors import fail
+from meshstack.errors import allowing, fail
 from meshstack.model.base import LabelKey, LabelValue, Model, Port
 
 #: A header name as Istio and Gateway API accept it in matches: an RFC 7230 token, lowercase.
@@ -21,7 +21,7 @@ HeaderName = Annotated[
     str,
     Field(
         pattern=r"^[a-z0-9!#$%&'*+.^_`|~-]{1,256}$",
-        description="allowed: a lowercase HTTP header name (letters, digits and !#$%&'*+.^_`|~-)",
+        json_schema_extra=allowing("a lowercase HTTP header name (letters, digits and !#$%&'*+.^_`|~-)"),
     ),
 ]
 #: A query parameter name (RFC 3986 unreserved characters and a few sub-delims).
@@ -29,7 +29,7 @@ QueryParamName = Annotated[
     str,
     Field(
         pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}$",
-        description="allowed: a query parameter name (letters, digits and !#$%&'*+.^_`|~-)",
+        json_schema_extra=allowing("a query parameter name (letters, digits and !#$%&'*+.^_`|~-)"),
     ),
 ]
 #: One side of a match; non-empty, no control characters.
@@ -39,7 +39,7 @@ MatchValue = Annotated[
         min_length=1,
         max_length=1024,
         pattern=r"^[^\x00-\x1f\x7f]+$",
-        description="allowed: a non-empty string without control characters (at most 1024)",
+        json_schema_extra=allowing("a non-empty string without control characters (at most 1024)"),
     ),
 ]
 

@@ -13,6 +13,4 @@ from meshstack.model.base import Model, Name, Percent
 
 class Mirror(Model):
     version: Name = Field(description="The version that receives the copies; must be a version of the app.")
-    percentage: Percent = Field(
-        100.0, description="allowed: a percentage between 0 and 100 — Share of requests copied. Default: 100."
-    )
+    percentage: Percent = Field(100.0, description="Share of requests copied. Default: 100.")

@@ -19,9 +19,7 @@ MIN_FILL_INTERVAL_S = 0.05
 class LocalRateLimit(Model):
     max_tokens: int = Field(ge=1, le=2**32 - 1, description="Bucket size (burst).")
     tokens_per_fill: int | None = Field(None, ge=1, le=2**32 - 1, description="Refill amount. Default: maxTokens.")
-    fill_interval: Duration = Field(
-        "1s", description="allowed: a duration such as 100ms, 2s or 1m30s — Refill period, at least 50ms. Default: 1s."
-    )
+    fill_interval: Duration = Field("1s", description="Refill period, at least 50ms. Default: 1s.")
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -10,12 +10,12 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from meshstack.errors import fail
+from meshstack.errors import allowing, fail
 from meshstack.model.base import Model
 
 Url = Annotated[
     str,
-    Field(pattern=r"^https?://[^\s/]+(/\S*)?$", max_length=2048, description="allowed: an http(s) URL"),
+    Field(pattern=r"^https?://[^\s/]+(/\S*)?$", max_length=2048, json_schema_extra=allowing("an http(s) URL")),
 ]
 
 

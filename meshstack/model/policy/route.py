@@ -1,8 +1,14 @@
 """HTTP routing of an app: ordered routes, each a match → weighted versions (+ per-route resilience).
 
 Routes are tried in order; the first whose ``match`` fits wins, and a route without ``match``
-catches everything, so it must come last. Canary: ``HttpRoute.weighted({"v1": 90, "v2": 10})``;
-per-user: ``HttpRoute.to_version("v2", match=[Match.header("end-user", exact="jason")])``.
+catches everything, so it must come last. A canary, and a route for one user:
+
+    >>> canary = HttpRoute.weighted_split({"v1": 90, "v2": 10})
+    >>> canary.weighted
+    [('v1', 90), ('v2', 10)]
+    >>> jason = HttpRoute.to_version("v2", match=[Match.header("end-user", exact="jason")])
+    >>> jason.versions
+    ['v2']
 
 Weights: with the Istio target the weights of a multi-destination route must sum to exactly 100;
 with the Gateway API target they are proportional (any non-negative integers, not all 0).
@@ -42,7 +48,7 @@ class HttpRoute(Model):
     to: list[Destination] = Field(min_length=1, description="Versions receiving the traffic.")
     timeout: Duration | None = Field(
         None,
-        description="allowed: a duration such as 100ms, 2s or 1m30s — Whole-request timeout. Unset: none (Istio default).",
+        description="Whole-request timeout. Unset: none (Istio default).",
     )
     retries: Retries | None = Field(None, description="Retry policy. Unset: Istio's default retries.")
     fault: Fault | None = Field(None, description="Fault injection for matched requests (Istio only).")
