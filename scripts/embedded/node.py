@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +25,40 @@ from embedded.cluster import Cluster
 from embedded.layout import CLUSTER_CIDR, DNS_IP, Layout
 from embedded.proc import ClusterError, log_tail, run, stop, wait_until
 
-#: The pod sandbox image the kubelet asks containerd for (built locally: scripts/images.py).
-PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
-CNI_BIN = "/usr/lib/cni"
-RUNC = "/usr/sbin/runc"
+#: The pod sandbox image's repository; its tag is the one scripts/images.py built.
+PAUSE_REPOSITORY = "registry.k8s.io/pause"
 CGROUPS = Path("/sys/fs/cgroup")
 
 
-def containerd_config(lo: Layout) -> str:
+@dataclass(frozen=True)
+class Runtime:
+    """What containerd runs pods with: runc, the CNI plugins and the sandbox image."""
+
+    runc: str
+    cni_bin: str
+    sandbox_image: str
+
+    @classmethod
+    def of(cls, c: Cluster) -> Runtime:
+        """The bootstrap's (``<bin>/runc``, ``<bin>/../share/cni-bin``), else Debian's own paths."""
+        cni = c.bin_dir.parent / "share" / "cni-bin" if c.bin_dir else None
+        return cls(
+            runc=c.bin("runc"),
+            cni_bin=str(cni) if cni and cni.is_dir() else "/usr/lib/cni",
+            sandbox_image=sandbox_image(Path(c.state["images_dir"])),
+        )
+
+
+def sandbox_image(images_dir: Path) -> str:
+    index = images_dir / "index.json"
+    refs: dict[str, Any] = json.loads(index.read_text())["images"] if index.is_file() else {}
+    pause = sorted(str(r) for r in refs if r.startswith(PAUSE_REPOSITORY + ":"))
+    if not pause:
+        raise ClusterError(f"no {PAUSE_REPOSITORY} image in {index}: run scripts/bootstrap.sh (piece images)")
+    return pause[-1]
+
+
+def containerd_config(lo: Layout, rt: Runtime) -> str:
     c = lo.containerd_dir
     return f"""# containerd 1.6 for node {lo.node_name}: its own root, state, sockets and runc root.
 version = 2
@@ -49,7 +76,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [metrics]
   address = ""
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "{PAUSE_IMAGE}"
+  sandbox_image = "{rt.sandbox_image}"
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   enable_selinux = false
@@ -64,11 +91,11 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        BinaryName = "{RUNC}"
+        BinaryName = "{rt.runc}"
         Root = "{c}/runc"
         SystemdCgroup = false
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "{CNI_BIN}"
+    bin_dir = "{rt.cni_bin}"
     conf_dir = "{lo.node_dir}/cni/net.d"
     max_conf_num = 1
   [plugins."io.containerd.grpc.v1.cri".registry]
@@ -190,9 +217,9 @@ def image_archives(images_dir: Path) -> list[Path]:
     """The image archives to import: those ``index.json`` lists, else every ``*.tar``."""
     index = images_dir / "index.json"
     if index.is_file():
-        listed = json.loads(index.read_text())
-        entries = listed.get("images", listed) if isinstance(listed, dict) else listed
-        return [images_dir / e["archive"] for e in entries]
+        # scripts/images.py writes {"images": {reference: {"archive": file, ...}}}.
+        images: dict[str, dict[str, Any]] = json.loads(index.read_text())["images"]
+        return [images_dir / images[ref]["archive"] for ref in sorted(images)]
     return sorted(images_dir.glob("*.tar"))
 
 
@@ -203,13 +230,16 @@ class Node:
         return c.layout.real_node
 
     def ctr(self, c: Cluster, *args: str, check: bool = True) -> str:
-        return run(["ctr", "--address", str(c.layout.containerd_socket), "-n", "k8s.io", *args], check=check).stdout
+        return run(
+            [c.bin("ctr"), "--address", str(c.layout.containerd_socket), "-n", "k8s.io", *args], check=check
+        ).stdout
 
     def start(self, c: Cluster) -> None:
         lo = c.layout
         for sub in ("cni/net.d", "cni/ipam", "kubelet", "pod-logs", "volume-plugins", "containerd"):
             (lo.node_dir / sub).mkdir(parents=True, exist_ok=True)
-        (lo.containerd_dir / "config.toml").write_text(containerd_config(lo))
+        rt = Runtime.of(c)
+        (lo.containerd_dir / "config.toml").write_text(containerd_config(lo, rt))
         (lo.node_dir / "cni" / "net.d" / "10-meshstack.conflist").write_text(json.dumps(cni_config(lo), indent=1))
         # Pods of dnsPolicy Default resolve nothing (there is nothing outside the cluster to resolve).
         (lo.node_dir / "resolv.conf").write_text("nameserver 127.0.0.1\noptions ndots:1\n")
@@ -232,8 +262,8 @@ class Node:
             self.ctr(c, "images", "import", str(archive))
         c.state["images"] = sorted(self.ctr(c, "images", "ls", "-q").split())
         c.state["images_seconds"] = round(time.monotonic() - t0, 1)
-        if PAUSE_IMAGE not in c.state["images"]:
-            raise ClusterError(f"the sandbox image {PAUSE_IMAGE} is not among the imported images")
+        if rt.sandbox_image not in c.state["images"]:
+            raise ClusterError(f"the sandbox image {rt.sandbox_image} is not among the imported images")
         c.save()
 
         self._cgroups(lo)

@@ -44,7 +44,7 @@ def alive(pid: int, start: int | None) -> bool:
     return state != "Z"
 
 
-def spawn(log: Path, argv: list[str], cwd: Path) -> dict[str, Any]:
+def spawn(log: Path, argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Start ``argv`` in its own session, output to ``log``; returns its record (pid, start, argv)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
@@ -54,6 +54,7 @@ def spawn(log: Path, argv: list[str], cwd: Path) -> dict[str, Any]:
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=str(cwd),
+            env=env,
             start_new_session=True,
             close_fds=True,
         )
