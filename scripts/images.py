@@ -260,7 +260,8 @@ def base(users: Iterable[tuple[str, int]]) -> tuple[Content, ...]:
 
 
 def labels(title: str, description: str, version: str = "", source: str = "", **extra: str) -> dict[str, str]:
-    """OCI annotations of an image (``version`` and ``source``: the upstream release and its code)."""
+    """An image's labels, under OCI's annotation keys (``version`` and ``source``: the upstream
+    release and where its code is)."""
     out = {
         "org.opencontainers.image.title": title,
         "org.opencontainers.image.description": description,
@@ -488,14 +489,13 @@ def usrmerge(path: str) -> str:
 _DROPPED = (
     "usr/share/man/", "usr/share/locale/", "usr/share/lintian/", "usr/share/bash-completion/", "usr/share/pixmaps/",
     "usr/share/info/", "usr/share/gcc/", "usr/share/ca-certificates/", "usr/sbin/update-ca-certificates",
-    "etc/ca-certificates", "usr/share/iptables/", "etc/init.d/", "etc/default/", "etc/logrotate.d/",
-    "usr/lib/systemd/",
+    "etc/ca-certificates", "usr/share/iptables/",
 )  # fmt: skip
 
 
 def kept(path: str) -> bool:
-    """Whether a package file belongs in an image (licences yes, documentation, man pages,
-    locales, init scripts and libc's iconv modules no)."""
+    """Whether a package file belongs in an image (licences yes; documentation, man pages,
+    locales, the CA certificates' sources and tools, and libc's iconv modules no)."""
     if path.startswith("usr/share/doc/"):
         return path.endswith("/copyright")
     return not path.startswith(_DROPPED) and "/gconv/" not in path
