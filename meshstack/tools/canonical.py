@@ -123,11 +123,12 @@ def dump_all(docs: Iterable[tuple[str, Any]]) -> str:
     return "---\n".join(parts)
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML as Kubernetes reads it: a date-like scalar stays a string (the API server's JSON has no dates)."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML as Kubernetes reads it: a date-like scalar stays a string (the API server's JSON has no
+    dates). libyaml's parser when PyYAML has it (the same documents, parsed ten times faster)."""
 
 
-def _timestamp_as_string(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+def _timestamp_as_string(loader: Any, node: yaml.ScalarNode) -> str:
     return str(loader.construct_scalar(node))
 
 
