@@ -20,6 +20,9 @@ copy of each chart:
 * any other repository needs ``--charts`` (a directory holding ``<chart>/Chart.yaml``;
   ``{version}`` in it is replaced by the chart's version).
 
+The objects are as the chart renders them; the provider's own normalization of built-in kinds
+through their Kubernetes Go types when it checks them (nulls and empty optional fields dropped,
+quantities canonical: ``2000m`` → ``2``) is not repeated: it changes the form, not the object.
 The local copy's ``Chart.yaml`` must name the same chart and version. Without a cluster, Helm's
 built-in capabilities stand in for the cluster's (the provider asks the API server for its
 version; of the Istio charts only the CNI chart's GKE detection reads it). Anything missing — the
