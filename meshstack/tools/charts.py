@@ -23,10 +23,11 @@ copy of each chart:
 The objects are as the chart renders them; the provider's own normalization of built-in kinds
 through their Kubernetes Go types when it checks them (nulls and empty optional fields dropped,
 quantities canonical: ``2000m`` → ``2``) is not repeated: it changes the form, not the object.
-The local copy's ``Chart.yaml`` must name the same chart and version. Without a cluster, Helm's
-built-in capabilities stand in for the cluster's (the provider asks the API server for its
-version; of the Istio charts only the CNI chart's GKE detection reads it). Anything missing — the
-helm binary, a chart, a local file — is an :class:`ExpansionError` saying what to run.
+The local copy of a remote chart must declare the same name and version (``Chart.yaml``).
+Without a cluster, Helm's built-in capabilities stand in for the cluster's (the provider asks the
+API server for its version; of the Istio charts only the CNI chart's GKE detection reads it).
+Anything missing — the helm binary, a chart, a local file — is an :class:`ExpansionError` saying
+what to run.
 """
 
 from __future__ import annotations
@@ -153,9 +154,10 @@ def expand(rec: Recording, tools: ChartTools | None, root: Path) -> list[Provide
         prefix = str(res.inputs.get("resourcePrefix") or res.name)
         for manifest in objs:
             obj = _normalized(manifest, namespace, crd_scopes, res)
-            if res.inputs.get("skipAwait"):
-                obj.setdefault("metadata", {}).setdefault("annotations", {})["pulumi.com/skipAwait"] = "true"
             meta = obj["metadata"]
+            if res.inputs.get("skipAwait"):
+                annotations = {**(meta.get("annotations") or {}), "pulumi.com/skipAwait": "true"}
+                obj = {**obj, "metadata": {**meta, "annotations": annotations}}
             name = (
                 f"{prefix}:{meta['namespace']}/{meta['name']}" if meta.get("namespace") else f"{prefix}:{meta['name']}"
             )
@@ -174,33 +176,33 @@ def chart_directory(inputs: Mapping[str, Any], tools: ChartTools, root: Path) ->
     local = Path(os.path.expanduser(chart.removeprefix("file://")))
     local = local if local.is_absolute() else root / local
     if repo is None and not chart.startswith("oci://") and local.exists():
-        found = local
-        where = f"{chart} (a local chart)"
+        return local  # as helm finds it: a local path is the chart itself
+    name = chart.rstrip("/").rsplit("/", 1)[-1]
+    where = f"chart {name} {version or '(no version)'} from {repo or chart}"
+    if not version:
+        raise ExpansionError(f"{where}: a remote chart needs a version to be rendered offline")
+    if tools.charts is not None:
+        pattern = tools.charts
+    elif repo == ISTIO_CHART_REPOSITORY:
+        pattern = str(cache_dir() / "istio-charts-{version}")
     else:
-        name = chart.rstrip("/").rsplit("/", 1)[-1]
-        where = f"{name} {version or '(no version)'} from {repo or chart}"
-        if not version:
-            raise ExpansionError(f"chart {where}: a remote chart needs a version to render it offline")
-        if tools.charts is not None:
-            pattern = tools.charts
-        elif repo == ISTIO_CHART_REPOSITORY:
-            pattern = str(cache_dir() / "istio-charts-{version}")
-        else:
-            raise ExpansionError(
-                f"chart {where}: no local copy; pass --charts DIR (a directory holding {name}/Chart.yaml of version "
-                f"{version}; {{version}} in DIR is replaced), {NO_CHARTS}"
-            )
-        found = Path(os.path.expanduser(pattern.replace("{version}", str(version)))) / name
-        if not (found / "Chart.yaml").is_file():
-            hint = f"{HOW_TO_GET} (scripts/istio_charts.sh --version {version} for that release)"
-            raise ExpansionError(f"chart {where}: no {found}/Chart.yaml; {hint}, pass --charts DIR, {NO_CHARTS}")
-    meta = load_all((found / "Chart.yaml").read_text())
-    declared = meta[0] if meta and isinstance(meta[0], dict) else {}
-    expected_name = found.name if repo is None and not chart.startswith("oci://") else where.split(" ", 1)[0]
-    if declared.get("name") != expected_name or (version and str(declared.get("version")) != str(version)):
         raise ExpansionError(
-            f"chart {where}: {found}/Chart.yaml is {declared.get('name')} {declared.get('version')}, "
-            f"not {expected_name} {version or ''}".rstrip()
+            f"{where}: no local copy; pass --charts DIR (a directory holding {name}/Chart.yaml of version "
+            f"{version}; {{version}} in DIR is replaced), {NO_CHARTS}"
+        )
+    found = Path(os.path.expanduser(pattern.replace("{version}", str(version)))) / name
+    if not (found / "Chart.yaml").is_file():
+        istio = (
+            f"{HOW_TO_GET} (scripts/istio_charts.sh --version {version} for that release), "
+            if repo == ISTIO_CHART_REPOSITORY
+            else ""
+        )
+        raise ExpansionError(f"{where}: no {found}/Chart.yaml; {istio}pass --charts DIR, {NO_CHARTS}")
+    docs = load_all((found / "Chart.yaml").read_text())
+    declared = docs[0] if docs and isinstance(docs[0], dict) else {}
+    if (declared.get("name"), str(declared.get("version"))) != (name, str(version)):
+        raise ExpansionError(
+            f"{where}: {found}/Chart.yaml is {declared.get('name')} {declared.get('version')}, not {name} {version}"
         )
     return found
 
