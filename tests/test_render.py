@@ -254,9 +254,15 @@ def test_a_project_program_with_its_own_main_and_config_defaults(tmp_path: Path)
         "c = pulumi.Config()\n"
         "k8s.core.v1.ConfigMap('c', metadata={'name': NAME, 'namespace': 'default'},\n"
         "                      data={'greeting': c.require('greeting'), 'size': str(c.require_int('size'))})\n"
+        "k8s.yaml.v2.ConfigGroup('extra', files=['extra.yaml'])\n"
     )
+    # A relative path in the program starts at its directory (its working directory).
+    (tmp_path / "src" / "extra.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: tiny}\n")
     _render("test", tmp_path / "out", "--root", str(tmp_path))
-    [cm] = load_all((tmp_path / "out" / "manifests.yaml").read_text())
+    text = (tmp_path / "out" / "manifests.yaml").read_text()
+    assert text.startswith("# yaml: extra\napiVersion: v1\nkind: Namespace\n")
+    [ns, cm] = load_all(text)
+    assert ns["metadata"]["name"] == "tiny"
     assert cm["metadata"]["name"] == "tiny-config" and cm["data"] == {"greeting": "hello", "size": "3"}
 
 

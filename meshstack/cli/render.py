@@ -74,7 +74,7 @@ def _evaluate(
         return rec, None
     try:
         tools = ChartTools.locate(helm, charts) if any(r.type == CHART_TYPE for r in rec.resources) else None
-        return rec, expand(rec, tools, project.root)
+        return rec, expand(rec, tools, project.program_dir)
     except ExpansionError as err:
         raise fail(json_out, Exit.REFUSED, f"stack {stack!r}: {err}") from None
 

@@ -132,8 +132,8 @@ class ProviderObject:
 
 
 def expand(rec: Recording, tools: ChartTools | None, root: Path) -> list[ProviderObject]:
-    """Every object the provider renders for ``rec``'s charts and config groups (paths relative to
-    the project directory ``root``). ``tools`` may be None when ``rec`` has no chart."""
+    """Every object the provider renders for ``rec``'s charts and config groups (relative paths
+    start at ``root``: the program's working directory). ``tools`` may be None when ``rec`` has no chart."""
     raw: list[tuple[Registered, list[dict[str, Any]]]] = []
     for res in rec.resources:
         if res.type == CHART_TYPE:

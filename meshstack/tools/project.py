@@ -48,6 +48,11 @@ class Project:
     #: Project-level config values (``namespace:key``), below each stack file's own.
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def program_dir(self) -> Path:
+        """Where the program runs (its working directory): relative paths in it start here."""
+        return self.main.parent if self.main is not None else self.root
+
     def program(self) -> Callable[[], None]:
         """The program, as a callable for the mock runtime."""
         if self.main is None:
