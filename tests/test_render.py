@@ -266,6 +266,15 @@ def test_a_project_program_with_its_own_main_and_config_defaults(tmp_path: Path)
     assert cm["metadata"]["name"] == "tiny-config" and cm["data"] == {"greeting": "hello", "size": "3"}
 
 
+def test_a_program_missing_a_dependency_says_where_to_install_it(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: team\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text("import team_only_dependency\n")
+    code, _, err = _cli("render", "--root", str(tmp_path), "--stack", "dev", "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert "No module named 'team_only_dependency'; the program runs in this Python" in err
+
+
 def test_a_project_that_is_not_a_python_program_is_refused(tmp_path: Path) -> None:
     code, _, err = _cli(
         "render", "--root", str(ROOT / "examples" / "yaml-app"), "--stack", "dev", "--out", str(tmp_path)

@@ -4,6 +4,7 @@ included), and two such renders compared object by object."""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -70,6 +71,9 @@ def _evaluate(
         raise fail(json_out, Exit.REFUSED, f"stack {stack!r} has bad config:\n{error}", problems) from None
     except RunError as err:
         raise fail(json_out, Exit.REFUSED, f"stack {stack!r} cannot be rendered: {err}") from None
+    except ImportError as err:
+        where = f"the program runs in this Python ({sys.prefix}): install what it needs there"
+        raise fail(json_out, Exit.REFUSED, f"stack {stack!r} cannot be rendered: {err}; {where}") from None
     if no_charts:
         return rec, None
     try:
