@@ -7,9 +7,10 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 OUT    ?= out/$(STACK)
+PROJECT ?= .
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help preflight venv engine test lint typecheck unit render up down docs fuzz bench clean promotion-commit
+.PHONY: help preflight venv engine test lint typecheck unit render diff up down docs fuzz bench clean promotion-commit
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,8 +38,13 @@ engine: ## Build or reuse the engine, the local control plane and Istio's charts
 
 test: preflight venv lint typecheck engine unit ## Install what is missing, then lint, types and the whole test suite (unit + e2e)
 
-render: venv ## Offline render of a stack: make render STACK=dev OUT=out/dev
-	$(VENV)/bin/meshstack render --stack $(STACK) --out $(OUT)
+render: venv ## Offline render of a stack, charts' objects included: make render STACK=dev OUT=out/dev [PROJECT=dir]
+	bash scripts/istio_charts.sh --with-helm > /dev/null
+	$(VENV)/bin/meshstack render --root $(PROJECT) --stack $(STACK) --out $(OUT)
+
+diff: venv ## Object-level diff of two renders or stacks: make diff A=out/dev B=out/prod [PROJECT=dir]
+	bash scripts/istio_charts.sh --with-helm > /dev/null
+	$(VENV)/bin/meshstack diff --root $(PROJECT) $(A) $(B)
 
 up: venv ## The main job: build the engine, start the embedded cluster, real `pulumi up` of the dev stack
 	scripts/up.sh

@@ -4,6 +4,7 @@ meshstack up|preview|refresh|recover|destroy --stack S   a stack's lifecycle (do
 meshstack promote --from dev --to prod                  a release from one stack to another (docs/cd.md)
 meshstack rollout run|status|promote|abort|resume --stack S --app A    progressive delivery (docs/rollouts.md)
 meshstack render --stack S --out DIR                    the stack's objects, offline, for review
+meshstack diff A B                                      two renders or stacks, object by object
 meshstack verify --stack S                              the stack's mesh, working on its cluster
 meshstack graph --stack S --out FILE.svg [--live]       the mesh as a picture (docs/apps.md#meshstack-graph)
 """
@@ -54,6 +55,7 @@ app.command("destroy")(stack.destroy)
 app.command("promote")(promote.promote)
 app.command("promotion-summary")(promote.promotion_summary)
 app.command("render")(render.render)
+app.command("diff")(render.diff)
 app.command("verify")(verify.verify_command)
 app.command("config-reference")(render.config_reference)
 app.command("graph")(graph.graph)
